@@ -1,0 +1,186 @@
+/**
+ * End-to-end harness: the real app (buildApp, HTTP mode, real Bolt receiver) talking to the fake
+ * Slack Web API and the Tencent push emulator over loopback, driven by signed requests.
+ */
+import { buildApp, type BuildOptions, type RunningApp } from '../../src/app.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import type { BroadcastRequest } from '../../src/broadcast/types.js';
+import { createLogger } from '../../src/logger.js';
+import { PushEmulator, type EmulatorOptions } from '../../src/tim/emulator.js';
+import { FakeSlack, type StoredMessage } from '../fakes/fake-slack.js';
+import { blockActionBody, postSigned, slashCommandBody, viewSubmissionBody, valuesFromModal } from './slack-requests.js';
+
+export const SIGNING_SECRET = 'test-signing-secret-0123456789abcdef';
+export const TIM_SECRET_KEY = '5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e';
+export const SDKAPPID = 1400000000;
+export const APPROVAL_CHANNEL = 'C0APPROVALS';
+export const REQUESTER = 'U0REQUESTER';
+export const APPROVER = 'U0APPROVER1';
+export const APPROVER_2 = 'U0APPROVER2';
+export const GROUP_MEMBER = 'U0GROUPMEMBER';
+export const APPROVER_GROUP = 'S0APPROVERS';
+export const OUTSIDER = 'U0OUTSIDER';
+
+export interface HarnessOptions {
+  storeUrl?: string;
+  env?: Record<string, string>;
+  emulator?: Partial<EmulatorOptions>;
+  /** Reuse servers (several app instances, or a restart). */
+  fake?: FakeSlack;
+  pushEmulator?: PushEmulator;
+  build?: BuildOptions;
+  /** Collect log lines (for secret-leak checks). */
+  logLines?: string[];
+}
+
+export interface Harness {
+  fake: FakeSlack;
+  emulator: PushEmulator;
+  app: RunningApp;
+  config: Config;
+  url: string;
+  /** Wait for all work started after acks to finish. */
+  settle(): Promise<void>;
+  command(o: { userId?: string; text?: string }): Promise<{ status: number; json: unknown }>;
+  /** Open the modal with /broadcast and submit it with these fields (block_id → value). */
+  submit(fields: Record<string, string | null>, o?: { userId?: string; text?: string }): Promise<{ status: number; json: any; request?: BroadcastRequest }>;
+  card(requestId: string): StoredMessage | undefined;
+  click(action: 'approve' | 'reject', requestId: string, userId: string): Promise<{ status: number }>;
+  rejectWithReason(requestId: string, userId: string, reason: string): Promise<{ status: number; json: any }>;
+  request(id: string): Promise<BroadcastRequest | undefined>;
+  stop(): Promise<void>;
+}
+
+export function baseEnv(o: { slackApiUrl: string; timBaseUrl: string; storeUrl: string }): Record<string, string> {
+  return {
+    SLACK_BOT_TOKEN: 'xoxb-fake-bot-token',
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_API_URL: o.slackApiUrl,
+    PORT: '0',
+    APPROVAL_CHANNEL_ID: APPROVAL_CHANNEL,
+    APPROVERS: `${APPROVER},${APPROVER_2},${APPROVER_GROUP}`,
+    TIM_SDKAPPID: String(SDKAPPID),
+    TIM_SECRET_KEY,
+    TIM_ADMIN: 'administrator',
+    TIM_BASE_URL: o.timBaseUrl,
+    TIM_TIMEOUT_MS: '3500',
+    STORE_URL: o.storeUrl,
+    DAILY_QUOTA: '100',
+    QUOTA_TIMEZONE: 'Asia/Shanghai',
+    LOG_LEVEL: 'info',
+  };
+}
+
+export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
+  const fake = o.fake ?? (await FakeSlack.start());
+  fake.usergroups.set(APPROVER_GROUP, [GROUP_MEMBER]);
+  const emulator =
+    o.pushEmulator ?? (await PushEmulator.start({ sdkAppId: SDKAPPID, secretKey: TIM_SECRET_KEY, minIntervalMs: 1000, ...o.emulator }));
+  const config = loadConfig({
+    ...baseEnv({ slackApiUrl: fake.apiUrl, timBaseUrl: emulator.url, storeUrl: o.storeUrl ?? 'memory://' }),
+    ...o.env,
+  });
+  const lines = o.logLines;
+  const logger = createLogger({
+    level: config.LOG_LEVEL,
+    secrets: [config.SLACK_BOT_TOKEN, config.SLACK_SIGNING_SECRET, config.TIM_SECRET_KEY],
+    write: (line) => lines?.push(line),
+  });
+  const app = await buildApp(config, {
+    logger,
+    outboxIntervalMs: 200,
+    pushRetry: { baseDelayMs: 20, maxDelayMs: 100, rateLimitWaitMs: 1100 },
+    ...o.build,
+  });
+  const { port } = await app.start();
+  const url = `http://127.0.0.1:${port}/slack/events`;
+  const owned = { fake: !o.fake, emulator: !o.pushEmulator };
+
+  const settle = async () => {
+    await new Promise((r) => setImmediate(r));
+    await app.idle();
+  };
+  const post = (body: string) => postSigned(url, config.SLACK_SIGNING_SECRET!, body);
+
+  const h: Harness = {
+    fake,
+    emulator,
+    app,
+    config,
+    url,
+    settle,
+    async command({ userId = REQUESTER, text = '' }) {
+      const res = await post(slashCommandBody({ userId, text, responseUrl: fake.responseUrl(`cmd-${Date.now()}`) }));
+      await settle();
+      return res;
+    },
+    async submit(fields, { userId = REQUESTER, text = '' } = {}) {
+      const before = fake.views.length;
+      await h.command({ userId, text });
+      const opened = await fake.waitFor(() => fake.views.slice(before).find((v) => v.method === 'views.open'), { what: 'the request modal' });
+      const known = new Set(await app.service.requests.list().then((all) => all.map((r) => r.id)));
+      const res = await post(
+        viewSubmissionBody({
+          userId,
+          callbackId: opened.view.callback_id,
+          values: valuesFromModal(opened.view, fields),
+          privateMetadata: opened.view.private_metadata,
+          view: opened.view,
+        }),
+      );
+      await settle();
+      const request = (await app.service.requests.list()).find((r) => !known.has(r.id));
+      return { status: res.status, json: res.json, ...(request ? { request } : {}) };
+    },
+    card(requestId) {
+      return fake.messages(APPROVAL_CHANNEL).find((m) => !m.thread_ts && JSON.stringify(m.blocks ?? []).includes(requestId));
+    },
+    async click(action, requestId, userId) {
+      const card = h.card(requestId);
+      const res = await post(
+        blockActionBody({
+          userId,
+          actionId: action,
+          value: requestId,
+          channelId: APPROVAL_CHANNEL,
+          messageTs: card?.ts ?? '1700000000.000001',
+          ...(card ? { message: { type: 'message', ts: card.ts, text: card.text, blocks: card.blocks } } : {}),
+        }),
+      );
+      await settle();
+      return res;
+    },
+    async rejectWithReason(requestId, userId, reason) {
+      const before = fake.views.length;
+      await h.click('reject', requestId, userId);
+      const opened = await fake.waitFor(() => fake.views.slice(before).find((v) => v.method === 'views.open'), { what: 'the reject modal' });
+      const res = await post(
+        viewSubmissionBody({
+          userId,
+          callbackId: opened.view.callback_id,
+          values: valuesFromModal(opened.view, { reason }),
+          privateMetadata: opened.view.private_metadata,
+          view: opened.view,
+        }),
+      );
+      await settle();
+      return { status: res.status, json: res.json };
+    },
+    request: (id) => app.service.get(id),
+    async stop() {
+      await app.stop();
+      if (owned.fake) await fake.close();
+      if (owned.emulator) await emulator.close();
+    },
+  };
+  return h;
+}
+
+/** A complete valid form for each audience kind. */
+export const FORMS = {
+  all: { message: 'Server maintenance tonight at 23:00.', audience: 'all', lifetime: '3600' },
+  tagsAll: { message: '新功能上线', audience: 'tags', tags_all: 'vip, beta', lifetime: '0' },
+  tagsAny: { message: 'Sale!', audience: 'tags', tags_any: 'city-sz\ncity-gz', lifetime: '86400' },
+  attrsAll: { message: 'Hello Shenzhen', audience: 'attributes', attrs_all: 'city=Shenzhen\nlevel=gold', lifetime: '604800' },
+  attrsAny: { message: 'Hi', audience: 'attributes', attrs_any: 'sex=male\ncity=深圳', lifetime: '0' },
+} satisfies Record<string, Record<string, string>>;
