@@ -1,6 +1,5 @@
 import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
-import { buildRejectModal } from '../../../views/reject-modal.js';
-import { describeAudience } from '../../../views/format.js';
+import { buildRejectModal, rejectSummary } from '../../../views/reject-modal.js';
 import type { ListenerDeps } from '../deps.js';
 import { tellRefusal } from './refusal.js';
 
@@ -18,7 +17,7 @@ export function rejectButton(deps: ListenerDeps) {
     }
     await client.views.open({
       trigger_id: body.trigger_id,
-      view: buildRejectModal({ requestId, summary: describeAudience(pre.request.draft.audience) }) as never,
+      view: buildRejectModal({ requestId, summary: rejectSummary(pre.request) }) as never,
     });
   };
 }
