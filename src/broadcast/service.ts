@@ -163,43 +163,65 @@ export class BroadcastService {
     const pre = await this.precheck(input);
     if (!pre.ok) return pre;
     try {
-      const quota = await this.quota.status(this.clock.now());
-      if (quota.exhausted) return { ok: false, refusal: 'quota_exhausted', request: pre.request, quota };
+      // Count the push first, so the approved record carries the quota day it holds:
+      // every way back to pending then gives exactly that slot back.
+      const reserved = await this.quota.reserve(this.clock.now());
+      if (!reserved.ok) return { ok: false, refusal: 'quota_exhausted', request: pre.request, quota: reserved.status };
       const at = this.clock.now().toISOString();
-      const claimed = await this.requests.transition(
-        input.requestId,
-        ['pending'],
-        'approved',
-        (r) => ({
-          approvals: [...r.approvals, { userId: input.userId, at, payloadHash: r.payloadHash }],
-          decision: { by: input.userId, at },
-          outbox: [...r.outbox, this.notification('approved')],
-        }),
-        { by: input.userId },
-      );
+      let claimed;
+      try {
+        claimed = await this.requests.transition(
+          input.requestId,
+          ['pending'],
+          'approved',
+          (r) => ({
+            approvals: [...r.approvals, { userId: input.userId, at, payloadHash: r.payloadHash }],
+            decision: { by: input.userId, at },
+            quotaDay: reserved.day,
+            outbox: [...r.outbox, this.notification('approved')],
+          }),
+          { by: input.userId },
+        );
+      } catch (error) {
+        await this.quota.release(reserved.day).catch(() => undefined);
+        throw error;
+      }
       if (!claimed.ok) {
+        await this.quota.release(reserved.day);
         return claimed.reason === 'not_found'
           ? { ok: false, refusal: 'unknown_request' }
           : { ok: false, refusal: 'already_decided', request: claimed.current };
       }
-      const reserved = await this.quota.reserve(this.clock.now());
-      if (!reserved.ok) {
-        // Lost the race for the last slot: hand the request back, untouched by any push.
-        const back = await this.requests.transition(
-          input.requestId,
-          ['approved'],
-          'pending',
-          (r) => ({ decision: undefined, approvals: [], outbox: [...r.outbox, this.notification('pending', ['card'])] }),
-          { by: input.userId, note: 'daily quota used up' },
-        );
-        return { ok: false, refusal: 'quota_exhausted', request: back.ok ? back.request : claimed.request, quota: reserved.status };
-      }
       this.log.info('broadcast approved', { requestId: input.requestId, approver: input.userId, quotaDay: reserved.day });
-      const sent = this.track(this.send(input.requestId, reserved.day));
+      const sent = this.track(this.send(input.requestId));
       return { ok: true, request: claimed.request, sent };
     } catch (error) {
       return this.storeFailure(error);
     }
+  }
+
+  /**
+   * Return an approved request that never left to pending and give its quota slot back.
+   * Only the caller whose transition succeeds releases, so a slot is never given back twice.
+   */
+  private async handBack(requestId: string, note: string, o: { persist?: boolean } = {}): Promise<BroadcastRequest | undefined> {
+    let heldDay: string | undefined;
+    const attempt = () =>
+      this.requests.transition(
+        requestId,
+        ['approved'],
+        'pending',
+        (r) => {
+          heldDay = r.quotaDay;
+          return { decision: undefined, approvals: [], quotaDay: undefined, outbox: [...r.outbox, this.notification('pending', ['card', 'thread'])] };
+        },
+        { note },
+      );
+    const back = o.persist ? await this.persistently('hand the request back to pending', attempt) : await attempt();
+    if (!back.ok) return undefined;
+    const day = heldDay;
+    if (day) await this.persistently('release the quota', () => this.quota.release(day));
+    return back.request;
   }
 
   async reject(input: { requestId: string; userId: string; isApprover: boolean; reason: string }): Promise<DecisionResult> {
@@ -230,18 +252,19 @@ export class BroadcastService {
    * Push an approved request. `sending` is stored before the request leaves, so a crash
    * after this point is reported as "outcome unknown" and never pushed again by itself.
    */
-  private async send(requestId: string, quotaDay: string): Promise<BroadcastRequest> {
-    await this.waitForPushSlot();
-    const sending = await this.requests.transition(
-      requestId,
-      ['approved'],
-      'sending',
-      () => ({ sendingAt: this.clock.now().toISOString(), quotaDay }),
-    );
-    if (!sending.ok) {
-      await this.quota.release(quotaDay);
-      throw new Error(`request ${requestId} left the approved state before it could be sent`);
+  private async send(requestId: string): Promise<BroadcastRequest> {
+    let sending;
+    try {
+      await this.waitForPushSlot();
+      sending = await this.requests.transition(requestId, ['approved'], 'sending', () => ({
+        sendingAt: this.clock.now().toISOString(),
+      }));
+    } catch (error) {
+      // Nothing left yet: give the approval and the quota back rather than strand the request.
+      await this.handBack(requestId, 'the store failed before the push left; approve again', { persist: true });
+      throw error;
     }
+    if (!sending.ok) throw new Error(`request ${requestId} left the approved state before it could be sent`);
     const outcome = await pushWithRetry(this.o.pusher, sending.request.body, {
       ...this.o.retry,
       sleep: (ms) => this.clock.sleep(ms),
@@ -253,10 +276,11 @@ export class BroadcastService {
       onAttempt: (attempt, result) =>
         this.log.info('push attempt', { requestId, attempt, result: result.kind, ...('code' in result ? { code: result.code } : {}) }),
     });
-    return this.recordOutcome(sending.request, outcome, quotaDay);
+    return this.recordOutcome(sending.request, outcome);
   }
 
-  private async recordOutcome(request: BroadcastRequest, outcome: PushOutcome, quotaDay: string): Promise<BroadcastRequest> {
+  private async recordOutcome(request: BroadcastRequest, outcome: PushOutcome): Promise<BroadcastRequest> {
+    const quotaDay = request.quotaDay;
     const at = this.clock.now().toISOString();
     const result = toResultRecord(outcome, at);
     const to: RequestState = result.kind;
@@ -264,7 +288,7 @@ export class BroadcastService {
     const done = await this.persistently(`record the push result of ${request.id}`, () =>
       this.requests.transition(request.id, ['sending'], to, (r) => ({ result, outbox: [...r.outbox, this.notification(to)] })),
     );
-    if (outcome.kind === 'failed') {
+    if (outcome.kind === 'failed' && quotaDay) {
       if (outcome.code === 90047) await this.persistently('mark the quota used up', () => this.quota.markExhausted(quotaDay));
       // Tencent refused, or the request never left: nothing was pushed, so the slot is given back.
       await this.persistently('release the quota', () => this.quota.release(quotaDay));
@@ -308,18 +332,8 @@ export class BroadcastService {
           outbox: [...cur.outbox, this.notification('unknown')],
         }), { note: 'found in flight at start-up' });
         if (done.ok) unknown.push(r.id);
-      } else {
-        const done = await this.requests.transition(
-          r.id,
-          ['approved'],
-          'pending',
-          (cur) => ({ decision: undefined, approvals: [], outbox: [...cur.outbox, this.notification('pending', ['card', 'thread'])] }),
-          { note: 'the app restarted before the push left; approve again to send' },
-        );
-        if (done.ok) {
-          if (r.quotaDay) await this.quota.release(r.quotaDay);
-          reverted.push(r.id);
-        }
+      } else if (await this.handBack(r.id, 'the app restarted before the push left; approve again to send')) {
+        reverted.push(r.id);
       }
     }
     if (unknown.length || reverted.length) this.log.warn('recovered interrupted requests', { unknown, reverted });
