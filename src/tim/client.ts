@@ -1,0 +1,240 @@
+// HTTP client for v4/all_member_push. Its one job beyond sending: say honestly whether a push
+// definitely did not happen ('refused', 'not_sent') or might have ('unknown').
+// Secrets: the URL carries the UserSig, so neither the URL nor the sig ever reaches a reason.
+import { randomBytes } from 'node:crypto';
+import { Pool, type Dispatcher } from 'undici';
+import { z } from 'zod';
+import { explainError, type ErrorExplanation, type ExplainContext } from './errors.js';
+import type { ImPushBody } from './push-body.js';
+import { redactSecrets } from './redact.js';
+import { UserSigCache } from './usersig.js';
+
+export interface TimClientOptions {
+  sdkAppId: number;
+  secretKey: string;
+  admin: string;
+  baseUrl: string;
+  /** Default 5000. */
+  connectTimeoutMs?: number;
+  /** Default 10000; must stay above Tencent's own 3 s backend timeout. undici fires it with ~0.5 s granularity. */
+  responseTimeoutMs?: number;
+  userSigs?: UserSigCache;
+  /** Facts used in error explanations (quota, region, ...). */
+  explainContext?: ExplainContext;
+}
+
+export type PushAttempt =
+  | { kind: 'sent'; taskId: string }
+  | { kind: 'refused'; code: number; info: string; explanation: ErrorExplanation }
+  | { kind: 'not_sent'; reason: string }
+  | { kind: 'unknown'; reason: string };
+
+export const PUSH_PATH = '/v4/all_member_push/im_push';
+export const GET_ATTR_NAME_PATH = '/v4/all_member_push/im_get_attr_name';
+
+const ReplySchema = z.object({
+  ActionStatus: z.enum(['OK', 'FAIL']),
+  ErrorCode: z.int(),
+  ErrorInfo: z.string().optional().default(''),
+  TaskId: z.string().optional(),
+});
+
+const AttrNamesReplySchema = ReplySchema.extend({ AttrNames: z.record(z.string(), z.string()).optional() });
+
+/** A Tencent reply is a few hundred bytes; anything huge is not one. */
+const MAX_REPLY_BYTES = 1024 * 1024;
+
+type Exchange =
+  | { kind: 'reply'; status: number; text: string }
+  | { kind: 'not_sent'; reason: string }
+  | { kind: 'unknown'; reason: string };
+
+export class TimClient {
+  readonly #pool: Pool;
+  readonly #pathPrefix: string;
+  readonly #o: TimClientOptions;
+  readonly #userSigs: UserSigCache;
+  readonly #responseTimeoutMs: number;
+  /** The sig most recently put in a URL, so it can be scrubbed from any text we pass on. */
+  #lastSig = '';
+
+  constructor(o: TimClientOptions) {
+    if (!Number.isSafeInteger(o.sdkAppId) || o.sdkAppId <= 0) throw new RangeError('TIM_SDKAPPID must be a positive whole number');
+    if (!o.admin) throw new TypeError('TIM_ADMIN (the admin identifier) is empty');
+    if (!URL.canParse(o.baseUrl)) throw new TypeError('The base URL is not a valid URL (check TIM_BASE_URL / TIM_REGION)');
+    const url = new URL(o.baseUrl);
+    this.#o = o;
+    this.#pathPrefix = url.pathname.replace(/\/+$/, '');
+    this.#responseTimeoutMs = o.responseTimeoutMs ?? 10_000;
+    this.#userSigs = o.userSigs ?? new UserSigCache({ sdkAppId: o.sdkAppId, secretKey: o.secretKey, identifier: o.admin });
+    this.#pool = new Pool(url.origin, {
+      connect: { timeout: o.connectTimeoutMs ?? 5_000 },
+      headersTimeout: this.#responseTimeoutMs,
+      bodyTimeout: this.#responseTimeoutMs,
+      keepAliveTimeout: 4_000,
+      connections: 4,
+    });
+  }
+
+  async push(body: ImPushBody): Promise<PushAttempt> {
+    const ex = await this.#post(PUSH_PATH, body);
+    if (ex.kind !== 'reply') return ex;
+    return this.#interpretPushReply(ex);
+  }
+
+  async getAttrNames(): Promise<{ ok: true; names: string[] } | { ok: false; message: string }> {
+    const ex = await this.#post(GET_ATTR_NAME_PATH, {});
+    if (ex.kind !== 'reply') return { ok: false, message: `Could not read the attribute names: ${ex.reason}.` };
+    if (ex.status < 200 || ex.status > 299) return { ok: false, message: `Could not read the attribute names: HTTP ${ex.status}.` };
+    const parsed = AttrNamesReplySchema.safeParse(parseJson(ex.text));
+    if (!parsed.success) return { ok: false, message: 'Could not read the attribute names: the reply was not understood.' };
+    const r = parsed.data;
+    if (r.ActionStatus !== 'OK' || r.ErrorCode !== 0) {
+      const e = explainError(r.ErrorCode, this.#clean(r.ErrorInfo), this.#o.explainContext);
+      return { ok: false, message: `${e.title} (${r.ErrorCode}): ${e.what} ${e.action}` };
+    }
+    // Keys are the slot numbers "0".."9".
+    const names = Object.entries(r.AttrNames ?? {})
+      .sort(([a], [b]) => Number(a) - Number(b))
+      .map(([, name]) => name)
+      .filter((n) => n !== '');
+    return { ok: true, names };
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.close();
+  }
+
+  #interpretPushReply(ex: { status: number; text: string }): PushAttempt {
+    if (ex.status < 200 || ex.status > 299) {
+      return { kind: 'unknown', reason: `HTTP ${ex.status} from the server instead of a Tencent reply` };
+    }
+    const parsed = ReplySchema.safeParse(parseJson(ex.text));
+    if (!parsed.success) return { kind: 'unknown', reason: 'the reply was not a valid Tencent response' };
+    const r = parsed.data;
+    if (r.ActionStatus === 'OK' && r.ErrorCode === 0) {
+      if (r.TaskId) return { kind: 'sent', taskId: r.TaskId };
+      return { kind: 'unknown', reason: 'Tencent answered OK but without a TaskId' };
+    }
+    if (r.ActionStatus === 'FAIL' && r.ErrorCode !== 0) {
+      const info = this.#clean(r.ErrorInfo);
+      return { kind: 'refused', code: r.ErrorCode, info, explanation: explainError(r.ErrorCode, info, this.#o.explainContext) };
+    }
+    return { kind: 'unknown', reason: `the reply was contradictory (ActionStatus ${r.ActionStatus}, ErrorCode ${r.ErrorCode})` };
+  }
+
+  #post(path: string, body: unknown): Promise<Exchange> {
+    let sig: string;
+    try {
+      sig = this.#userSigs.get();
+    } catch {
+      return Promise.resolve({ kind: 'not_sent', reason: 'could not create the UserSig (check TIM_SDKAPPID, TIM_SECRET_KEY, TIM_ADMIN)' });
+    }
+    this.#lastSig = sig;
+    const query = new URLSearchParams({
+      usersig: sig,
+      identifier: this.#userSigs.identifier,
+      sdkappid: String(this.#o.sdkAppId),
+      random: String(randomUint32()),
+      contenttype: 'json',
+    });
+    return dispatchOnce(this.#pool, {
+      method: 'POST',
+      path: `${this.#pathPrefix}${path}?${query.toString()}`,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      headersTimeout: this.#responseTimeoutMs,
+      bodyTimeout: this.#responseTimeoutMs,
+    }).then((ex) => (ex.kind === 'reply' ? ex : { ...ex, reason: this.#clean(ex.reason) }));
+  }
+
+  /** Strips URLs, usersig-shaped tokens and the literal key/sig from any text we pass on. */
+  #clean(text: string): string {
+    return redactSecrets(text, [this.#o.secretKey, this.#lastSig]);
+  }
+}
+
+export function randomUint32(): number {
+  return randomBytes(4).readUInt32BE(0);
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * One HTTP exchange, never retried by undici. undici calls onRequestStart just before it writes
+ * the request to a connected socket, so an error before that point proves nothing was sent
+ * (refused connection, DNS, connect timeout, TLS handshake); any error after it is 'unknown'.
+ */
+function dispatchOnce(pool: Dispatcher, opts: Dispatcher.DispatchOptions): Promise<Exchange> {
+  return new Promise((resolve) => {
+    let started = false;
+    let status = 0;
+    let size = 0;
+    const chunks: Buffer[] = [];
+    const handler: Dispatcher.DispatchHandler = {
+      onRequestStart() {
+        started = true;
+      },
+      onResponseStart(_controller, statusCode) {
+        status = statusCode;
+      },
+      onResponseData(controller, chunk) {
+        size += chunk.length;
+        if (size > MAX_REPLY_BYTES) controller.abort(new Error('reply too large'));
+        else chunks.push(chunk);
+      },
+      onResponseEnd() {
+        resolve({ kind: 'reply', status, text: Buffer.concat(chunks).toString('utf8') });
+      },
+      onResponseError(_controller, err) {
+        const reason = describeNetworkError(err);
+        resolve(started ? { kind: 'unknown', reason } : { kind: 'not_sent', reason });
+      },
+    };
+    try {
+      pool.dispatch(opts, handler);
+    } catch (err) {
+      resolve({ kind: 'not_sent', reason: describeNetworkError(err) });
+    }
+  });
+}
+
+const NETWORK_WORDS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ENOTFOUND: 'host name not found (DNS)',
+  EAI_AGAIN: 'DNS lookup failed temporarily',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ECONNRESET: 'connection reset',
+  EPIPE: 'connection closed while sending',
+  ETIMEDOUT: 'network timeout',
+  UND_ERR_CONNECT_TIMEOUT: 'connect timeout',
+  UND_ERR_HEADERS_TIMEOUT: 'no answer within the response timeout',
+  UND_ERR_BODY_TIMEOUT: 'the answer stopped arriving within the response timeout',
+  UND_ERR_SOCKET: 'connection closed by the other side',
+  UND_ERR_CLOSED: 'the HTTP client was already closed',
+  UND_ERR_DESTROYED: 'the HTTP client was destroyed',
+  UND_ERR_ABORTED: 'request aborted',
+};
+
+function errorCode(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+  }
+  return undefined;
+}
+
+/** Short words from a code only; never the raw message, which may quote a URL. */
+function describeNetworkError(err: unknown): string {
+  const code = errorCode(err);
+  if (code === undefined) return err instanceof Error && err.message === 'reply too large' ? 'the reply was too large' : 'network error';
+  const words = NETWORK_WORDS[code] ?? (/^(ERR_TLS|ERR_SSL|CERT_|UNABLE_TO|DEPTH_ZERO|SELF_SIGNED)/.test(code) ? 'TLS error' : 'network error');
+  return `${words} (${code})`;
+}

@@ -1,0 +1,186 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { TimClient, type PushAttempt, type TimClientOptions } from '../../src/tim/client.js';
+import { PushEmulator } from '../../src/tim/emulator.js';
+import { UserSigCache } from '../../src/tim/usersig.js';
+import { ADMIN, SDKAPPID, SECRET_KEY, closedPort, textBody } from './helpers.js';
+
+let emu: PushEmulator;
+const clients: TimClient[] = [];
+const sigs = new UserSigCache({ sdkAppId: SDKAPPID, secretKey: SECRET_KEY, identifier: ADMIN });
+/** Every reason any test saw, checked for secrets at the end. */
+const reasons: string[] = [];
+
+function client(o: Partial<TimClientOptions> = {}): TimClient {
+  const c = new TimClient({ sdkAppId: SDKAPPID, secretKey: SECRET_KEY, admin: ADMIN, baseUrl: emu.url, userSigs: sigs, ...o });
+  clients.push(c);
+  return c;
+}
+
+function remember(a: PushAttempt): PushAttempt {
+  if (a.kind === 'not_sent' || a.kind === 'unknown') reasons.push(a.reason);
+  if (a.kind === 'refused') reasons.push(a.info, a.explanation.what, a.explanation.action);
+  return a;
+}
+
+beforeEach(async () => {
+  emu = await PushEmulator.start({ sdkAppId: SDKAPPID, secretKey: SECRET_KEY, admin: ADMIN, minIntervalMs: 0, attrNames: ['sex', 'city'] });
+});
+
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+  await emu.close();
+});
+
+describe('TimClient.push', () => {
+  it('returns the TaskId, and Tencent received exactly the body', async () => {
+    const body = textBody('hello everyone');
+    const r = remember(await client().push(body));
+    expect(r.kind).toBe('sent');
+    expect(emu.pushes).toHaveLength(1);
+    expect(r.kind === 'sent' && r.taskId).toBe(emu.pushes[0]?.taskId);
+    expect(emu.pushes[0]?.body).toEqual(body);
+    expect(emu.requests[0]?.body).toEqual(body);
+  });
+
+  it('puts the documented query parameters on the URL with a fresh random per request', async () => {
+    const c = client();
+    await c.push(textBody());
+    await c.push(textBody());
+    const queries = emu.requests.map((r) => r.query);
+    for (const q of queries) {
+      expect(q).toMatchObject({ identifier: ADMIN, sdkappid: String(SDKAPPID), contenttype: 'json' });
+      expect(Number(q.random)).toBeGreaterThanOrEqual(0);
+      expect(Number(q.random)).toBeLessThanOrEqual(4294967295);
+      expect(q.random).toMatch(/^\d+$/);
+    }
+    expect(queries[0]?.random).not.toBe(queries[1]?.random);
+    expect(emu.pushes).toHaveLength(2);
+  });
+
+  it('works with a trailing slash on the base URL', async () => {
+    expect((await client({ baseUrl: `${emu.url}/` }).push(textBody())).kind).toBe('sent');
+  });
+
+  it.each([
+    ['90020 (tag too long)', () => ({ ...textBody(), Condition: { TagsAnd: ['a'.repeat(51)] } }), () => {}, 90020],
+    ['90047 (daily quota)', () => textBody(), () => emu.setQuotaUsed(100), 90047],
+    ['90045 (feature off)', () => textBody(), () => emu.failNext(1, { kind: 'error', code: 90045, info: 'all member push not enabled' }), 90045],
+  ])('refusal %s', async (_name, makeBody, arrange, code) => {
+    arrange();
+    const r = remember(await client().push(makeBody()));
+    expect(r).toMatchObject({ kind: 'refused', code, explanation: { code } });
+    expect(emu.pushes).toHaveLength(0);
+  });
+
+  it('refusal 70009 for a client with the wrong key', async () => {
+    const r = remember(await client({ secretKey: 'not-the-key', userSigs: undefined }).push(textBody()));
+    expect(r).toMatchObject({ kind: 'refused', code: 70009 });
+    expect(r.kind === 'refused' && r.explanation.action).toContain('TIM_SECRET_KEY');
+    expect(emu.pushes).toHaveLength(0);
+  });
+
+  it('a timeout after sending is unknown — and the push really went out', async () => {
+    emu.failNext(1, { kind: 'delay', ms: 3000, accept: true });
+    const r = remember(await client({ responseTimeoutMs: 300 }).push(textBody()));
+    expect(r.kind).toBe('unknown');
+    expect(r.kind === 'unknown' && r.reason).toMatch(/timeout/i);
+    expect(emu.pushes).toHaveLength(1);
+  });
+
+  it('a refused connection is not_sent', async () => {
+    const r = remember(await client({ baseUrl: `http://127.0.0.1:${await closedPort()}` }).push(textBody()));
+    expect(r).toMatchObject({ kind: 'not_sent' });
+    expect(r.kind === 'not_sent' && r.reason).toContain('ECONNREFUSED');
+  });
+
+  it('a TLS handshake failure is not_sent and nothing reaches the server', async () => {
+    const r = remember(await client({ baseUrl: emu.url.replace('http:', 'https:') }).push(textBody()));
+    expect(r.kind).toBe('not_sent');
+    expect(emu.requests).toHaveLength(0);
+  });
+
+  it.each([
+    ['a malformed reply', { kind: 'malformed' } as const],
+    ['HTTP 500', { kind: 'http', status: 500 } as const],
+    ['HTTP 502', { kind: 'http', status: 502 } as const],
+    ['a dropped connection', { kind: 'drop', accept: false } as const],
+  ])('%s is unknown', async (_name, fault) => {
+    emu.failNext(1, fault);
+    const r = remember(await client().push(textBody()));
+    expect(r.kind).toBe('unknown');
+  });
+
+  it('a dropped connection after acceptance is unknown, and the push is out', async () => {
+    emu.failNext(1, { kind: 'drop', accept: true });
+    const r = remember(await client().push(textBody()));
+    expect(r.kind).toBe('unknown');
+    expect(emu.pushes).toHaveLength(1);
+  });
+});
+
+describe('TimClient.push against odd replies', () => {
+  let server: Server;
+  let reply: { status: number; text: string };
+  let base: string;
+
+  beforeEach(async () => {
+    server = createServer((_req, res) => res.writeHead(reply.status, { 'content-type': 'application/json' }).end(reply.text));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.close()));
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it.each([
+    ['OK without TaskId', 'unknown', 200, { ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '' }],
+    ['OK with a non-zero code', 'unknown', 200, { ActionStatus: 'OK', ErrorCode: 91000, ErrorInfo: '' }],
+    ['FAIL with code 0', 'unknown', 200, { ActionStatus: 'FAIL', ErrorCode: 0, ErrorInfo: '' }],
+    ['an unknown ActionStatus', 'unknown', 200, { ActionStatus: 'MAYBE', ErrorCode: 0, TaskId: 't' }],
+    ['a Tencent-shaped 503', 'unknown', 503, { ActionStatus: 'FAIL', ErrorCode: 91000, ErrorInfo: 'x' }],
+    ['FAIL without ErrorInfo', 'refused', 200, { ActionStatus: 'FAIL', ErrorCode: 90001 }],
+    ['OK with TaskId', 'sent', 200, { ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '', TaskId: '1400000000_1_2_3' }],
+  ])('%s → %s', async (_name, kind, status, json) => {
+    reply = { status, text: JSON.stringify(json) };
+    const r = remember(await client({ baseUrl: base }).push(textBody()));
+    expect(r.kind).toBe(kind);
+  });
+
+  it('scrubs a URL or UserSig echoed in ErrorInfo', async () => {
+    const sig = sigs.get();
+    reply = { status: 200, text: JSON.stringify({ ActionStatus: 'FAIL', ErrorCode: 70009, ErrorInfo: `bad sig ${sig} at https://x/y?usersig=${sig}` }) };
+    const r = remember(await client({ baseUrl: base }).push(textBody()));
+    expect(r.kind).toBe('refused');
+    expect(JSON.stringify(r)).not.toContain(sig);
+    expect(JSON.stringify(r)).not.toContain('usersig=e');
+  });
+});
+
+describe('TimClient.getAttrNames', () => {
+  it('lists the attribute names in slot order', async () => {
+    expect(await client().getAttrNames()).toEqual({ ok: true, names: ['sex', 'city'] });
+  });
+
+  it('explains a refusal in words', async () => {
+    const r = await client({ secretKey: 'not-the-key', userSigs: undefined }).getAttrNames();
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.message).toContain('70009');
+    if (!r.ok) reasons.push(r.message);
+  });
+});
+
+describe('secrets', () => {
+  it('no reason, info or explanation seen in these tests contains the UserSig, the key or the URL', () => {
+    expect(reasons.length).toBeGreaterThan(10);
+    const sig = sigs.get();
+    for (const text of reasons) {
+      expect(text).not.toContain(sig);
+      expect(text).not.toContain(SECRET_KEY);
+      expect(text).not.toMatch(/usersig=|im_push\?|http:\/\//i);
+    }
+  });
+});
