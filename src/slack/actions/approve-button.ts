@@ -12,13 +12,14 @@ export function approveButton(deps: ListenerDeps) {
     const userId = body.user.id;
     const channel = body.channel?.id ?? body.container?.channel_id ?? deps.approvalChannel;
     const requestId = String(action.value ?? '');
-    const result = await deps.service.approve({ requestId, userId, isApprover: await deps.approvers.isApprover(userId) });
-    if (!result.ok) {
-      await tellRefusal(deps, client, { channel, user: userId }, result.refusal, result.request, result.quota);
-      return;
-    }
-    // Show "approved, sending" at once, then the final state when the push is done.
+    // Tracked from the ack on, so idle()/stop() also wait for a decision (and push) still being made.
     const work = (async () => {
+      const result = await deps.service.approve({ requestId, userId, isApprover: await deps.approvers.isApprover(userId) });
+      if (!result.ok) {
+        await tellRefusal(deps, client, { channel, user: userId }, result.refusal, result.request, result.quota);
+        return;
+      }
+      // Show "approved, sending" at once, then the final state when the push is done.
       await deps.notifier.deliver(requestId);
       await result.sent.catch(() => undefined);
       await deps.notifier.deliver(requestId);
