@@ -1,29 +1,14 @@
 import type { DraftField, FieldError } from '../broadcast/draft.js';
 import type { Audience, BroadcastDraft, OfflinePushDraft } from '../broadcast/types.js';
+import { REQUEST_FIELDS } from '../../views/request-modal.js';
 
 // Translate the request modal's state into a draft, and errors back to its blocks.
 // Each block_id equals its element's action_id (documented in the README).
 
 export type BlockErrors = Record<string, string>;
 
-/** Form field → the block that shows its error. */
-export const FIELD_BLOCK: Record<DraftField, string> = {
-  message: 'message',
-  audience: 'audience',
-  tagsAll: 'tags_all',
-  tagsAny: 'tags_any',
-  attrsAll: 'attrs_all',
-  attrsAny: 'attrs_any',
-  lifetime: 'lifetime',
-  sender: 'sender',
-  pushTitle: 'push_title',
-  pushDesc: 'push_desc',
-  pushExt: 'push_ext',
-  apnsSound: 'apns_sound',
-  androidSound: 'android_sound',
-  apnsImage: 'apns_image',
-  badgeMode: 'badge_mode',
-};
+/** Form field → the block that shows its error (the modal's own table of block ids). */
+export const FIELD_BLOCK: Record<DraftField, string> = REQUEST_FIELDS;
 
 type StateValues = Record<string, Record<string, { type?: string; value?: string | null; selected_option?: { value: string } | null; selected_options?: { value: string }[] }>>;
 
