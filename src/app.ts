@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import { App, LogLevel, type Logger as BoltLogger } from '@slack/bolt';
+import { WebClient } from '@slack/web-api';
 import { BroadcastService, type Clock } from './broadcast/service.js';
 import type { AtomicKv } from './broadcast/store/atomic-kv.js';
 import { openKv } from './broadcast/store/open.js';
@@ -7,6 +8,7 @@ import type { Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { registerActions } from './slack/actions/index.js';
 import { Approvers } from './slack/approvers.js';
+import { AttributeNames } from './slack/attribute-names.js';
 import type { ListenerDeps } from './slack/deps.js';
 import { registerCommands } from './slack/commands/index.js';
 import { registerEvents } from './slack/events/index.js';
@@ -92,8 +94,19 @@ export async function buildApp(config: Config, o: BuildOptions = {}): Promise<Ru
     retryConfig: { retries: 0 },
     rejectRateLimitedCalls: true,
   };
+  // Bolt would call auth.test in its constructor and cache the promise: one Slack failure at that
+  // moment is an unhandled rejection (the process dies) and fails every later event. Ask here; if
+  // Slack does not answer, Bolt verifies the token per request instead, until the next start.
+  const identity = await new WebClient(config.SLACK_BOT_TOKEN, { ...clientOptions, logger: boltLogger(logger) }).auth.test().then(
+    (r) => (r.bot_id && r.user_id ? { botId: r.bot_id, botUserId: r.user_id } : undefined),
+    (error: unknown) => {
+      logger.warn('Slack did not answer auth.test at start; verifying the token per request until it does', { error });
+      return undefined;
+    },
+  );
   const app = new App({
     token: config.SLACK_BOT_TOKEN,
+    ...(identity ?? { tokenVerificationEnabled: false }),
     logger: boltLogger(logger),
     clientOptions,
     ...(socketMode
@@ -118,6 +131,7 @@ export async function buildApp(config: Config, o: BuildOptions = {}): Promise<Ru
 
   const approvers = new Approvers(config.APPROVERS, app.client, { cacheMs: config.APPROVERS_CACHE_SECONDS * 1000, logger });
   const notifier = new Notifier({ client: app.client, service, approvalChannel: config.APPROVAL_CHANNEL_ID, logger });
+  const attributeNames = new AttributeNames(() => tim.getAttrNames());
   const pending = new Set<Promise<unknown>>();
   const deps: ListenerDeps = {
     service,
@@ -125,10 +139,7 @@ export async function buildApp(config: Config, o: BuildOptions = {}): Promise<Ru
     approvers,
     approvalChannel: config.APPROVAL_CHANNEL_ID,
     logger,
-    attributeNames: async () => {
-      const names = await tim.getAttrNames();
-      return names.ok ? names.names : [];
-    },
+    attributeNames: () => attributeNames.get(),
     background: (work) => {
       const tracked = work.catch(() => undefined);
       pending.add(tracked);

@@ -53,6 +53,7 @@ const EnvSchema = z
     QUOTA_TIMEZONE: optionalString.default('Asia/Shanghai').refine(isValidTimeZone, 'must be an IANA time zone like Asia/Shanghai'),
     LOG_LEVEL: optionalString.default('info').pipe(z.enum(['debug', 'info', 'warn', 'error'], { error: 'must be debug, info, warn or error' })),
   })
+  // `when`: runs even if other settings are wrong, so that every missing setting is named at once.
   .superRefine((env, ctx) => {
     if (!env.SLACK_APP_TOKEN && !env.SLACK_SIGNING_SECRET) {
       ctx.addIssue({
@@ -61,7 +62,7 @@ const EnvSchema = z
         message: 'is required in HTTP mode (set it, or set SLACK_APP_TOKEN for Socket Mode)',
       });
     }
-  });
+  }, { when: (payload) => typeof payload.value === 'object' && payload.value !== null });
 
 export type Config = z.infer<typeof EnvSchema>;
 

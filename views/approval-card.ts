@@ -129,7 +129,14 @@ export function outcomeLines(req: BroadcastRequest, now: Date): string[] {
     case 'pending': {
       const age = (now.getTime() - Date.parse(req.createdAt)) / 1000;
       const waited = Number.isFinite(age) && age >= 0 ? ` (${formatDuration(age)})` : '';
+      // An approval that never reached Tencent (quota race, restart) hands the request back: say so.
+      const last = req.history.at(-1);
+      const handedBack =
+        last && last.from === 'approved' && last.to === 'pending'
+          ? [`↩️ An earlier approval did not go through (${escapeMrkdwn(last.note ?? 'interrupted')}); nothing was pushed. Approve again to send.`]
+          : [];
       return [
+        ...handedBack,
         `⏳ Waiting for approval since ${slackDate(req.createdAt)}${waited}. Any approver other than the requester can decide.`,
       ];
     }

@@ -163,38 +163,54 @@ export class BroadcastService {
     const pre = await this.precheck(input);
     if (!pre.ok) return pre;
     try {
-      // Count the push first, so the approved record carries the quota day it holds:
-      // every way back to pending then gives exactly that slot back.
-      const reserved = await this.quota.reserve(this.clock.now());
-      if (!reserved.ok) return { ok: false, refusal: 'quota_exhausted', request: pre.request, quota: reserved.status };
+      const quota = await this.quota.status(this.clock.now());
+      if (quota.exhausted) return { ok: false, refusal: 'quota_exhausted', request: pre.request, quota };
+      // Claim first: of any number of concurrent clicks exactly one wins, and only the winner
+      // touches the quota, so the losers are told "already decided", never "quota used up".
       const at = this.clock.now().toISOString();
-      let claimed;
-      try {
-        claimed = await this.requests.transition(
-          input.requestId,
-          ['pending'],
-          'approved',
-          (r) => ({
-            approvals: [...r.approvals, { userId: input.userId, at, payloadHash: r.payloadHash }],
-            decision: { by: input.userId, at },
-            quotaDay: reserved.day,
-            outbox: [...r.outbox, this.notification('approved')],
-          }),
-          { by: input.userId },
-        );
-      } catch (error) {
-        await this.quota.release(reserved.day).catch(() => undefined);
-        throw error;
-      }
+      const claimed = await this.requests.transition(
+        input.requestId,
+        ['pending'],
+        'approved',
+        (r) => ({
+          approvals: [...r.approvals, { userId: input.userId, at, payloadHash: r.payloadHash }],
+          decision: { by: input.userId, at },
+          outbox: [...r.outbox, this.notification('approved')],
+        }),
+        { by: input.userId },
+      );
       if (!claimed.ok) {
-        await this.quota.release(reserved.day);
         return claimed.reason === 'not_found'
           ? { ok: false, refusal: 'unknown_request' }
           : { ok: false, refusal: 'already_decided', request: claimed.current };
       }
+      let reserved: Awaited<ReturnType<Quota['reserve']>>;
+      try {
+        reserved = await this.quota.reserve(this.clock.now());
+      } catch (error) {
+        await this.handBack(input.requestId, 'the store failed before the push; approve again', { persist: true });
+        throw error;
+      }
+      if (!reserved.ok) {
+        const back = await this.handBack(input.requestId, 'the daily quota was used up', { persist: true });
+        return { ok: false, refusal: 'quota_exhausted', request: back ?? claimed.request, quota: reserved.status };
+      }
+      // Record which day holds the slot; every way back to pending gives exactly that slot back.
+      // (A crash right here leaks one slot: the count errs on the side of pushing less.)
+      const held = await this.requests
+        .updateIf(input.requestId, (r) => r.state === 'approved', () => ({ quotaDay: reserved.day }))
+        .catch(async (error: unknown) => {
+          await this.quota.release(reserved.day).catch(() => undefined);
+          await this.handBack(input.requestId, 'the store failed before the push; approve again', { persist: true });
+          throw error;
+        });
+      if (!held) {
+        await this.quota.release(reserved.day);
+        return { ok: false, refusal: 'already_decided', request: claimed.request };
+      }
       this.log.info('broadcast approved', { requestId: input.requestId, approver: input.userId, quotaDay: reserved.day });
       const sent = this.track(this.send(input.requestId));
-      return { ok: true, request: claimed.request, sent };
+      return { ok: true, request: held, sent };
     } catch (error) {
       return this.storeFailure(error);
     }
@@ -334,6 +350,12 @@ export class BroadcastService {
         if (done.ok) unknown.push(r.id);
       } else if (await this.handBack(r.id, 'the app restarted before the push left; approve again to send')) {
         reverted.push(r.id);
+      }
+    }
+    if (this.o.kv.kind === 'sqlite') {
+      // One instance per SQLite file: every delivery lease found at start-up is a dead process's.
+      for (const r of await this.requests.list()) {
+        if (r.outboxLease) await this.requests.updateIf(r.id, (cur) => Boolean(cur.outboxLease), () => ({ outboxLease: undefined }));
       }
     }
     if (unknown.length || reverted.length) this.log.warn('recovered interrupted requests', { unknown, reverted });

@@ -326,6 +326,16 @@ describe('recover after a restart', () => {
   });
 });
 
+describe('delivery leases at start-up', () => {
+  it('clears leases left by a dead process on the single-instance SQLite store', async () => {
+    const { service } = await setup();
+    const r = await submitted(service);
+    await service.requests.update(r.id, () => ({ outboxLease: { owner: 'i-dead', until: '2999-01-01T00:00:00.000Z' } }));
+    await service.recover();
+    expect((await service.get(r.id))!.outboxLease).toBeUndefined();
+  });
+});
+
 describe('store unavailable', () => {
   it("every decision answers 'store_unavailable' and changes nothing while the store is down", async () => {
     const base = await openKv('memory://');

@@ -59,6 +59,22 @@ function inState(state: BroadcastRequest['state']): BroadcastRequest {
   }
 }
 
+describe('approval card: handed back to pending', () => {
+  it('says an earlier approval did not go through, and offers the buttons again', () => {
+    const req = request({
+      history: [
+        { at: '2026-11-27T08:00:00.000Z', from: null, to: 'pending', by: 'UREQ1' },
+        { at: '2026-11-27T08:10:00.000Z', from: 'pending', to: 'approved', by: 'UAPP1' },
+        { at: '2026-11-27T08:11:00.000Z', from: 'approved', to: 'pending', note: 'the app restarted before the push left; approve again to send' },
+      ],
+    });
+    const { blocks } = card(req);
+    expect(text(blocks)).toContain('An earlier approval did not go through (the app restarted before the push left');
+    expect(buttons(blocks).map((b) => b.action_id)).toEqual([APPROVE_ACTION_ID, REJECT_ACTION_ID]);
+    expect(text(card(request()).blocks)).not.toContain('did not go through');
+  });
+});
+
 describe('approval card: pending', () => {
   const { blocks, text: fallback } = card(request());
 
