@@ -140,10 +140,17 @@ export async function buildApp(config: Config, o: BuildOptions = {}): Promise<Ru
     approvalChannel: config.APPROVAL_CHANNEL_ID,
     logger,
     attributeNames: () => attributeNames.get(),
-    background: (work) => {
-      const tracked = work.catch(() => undefined);
-      pending.add(tracked);
-      void tracked.finally(() => pending.delete(tracked));
+    track: async (work) => {
+      const running = work().then(
+        () => undefined,
+        (error: unknown) => logger.error('work after an ack failed', { error }),
+      );
+      pending.add(running);
+      try {
+        await running;
+      } finally {
+        pending.delete(running);
+      }
     },
   };
   registerCommands(app, deps);

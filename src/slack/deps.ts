@@ -12,6 +12,6 @@ export interface ListenerDeps {
   logger: Logger;
   /** Attribute names defined in the IM app, offered as a hint in the modal (best effort). */
   attributeNames: () => Promise<string[]>;
-  /** Work started after ack that tests and shutdown can wait for. */
-  background: (work: Promise<unknown>) => void;
+  /** Run work that follows an ack so that idle() and shutdown wait for it; resolves when it is done. */
+  track: (work: () => Promise<unknown>) => Promise<void>;
 }

@@ -1,6 +1,6 @@
 import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import type { ListenerDeps } from '../deps.js';
-import { tellRefusal } from './refusal.js';
+import { clickOf, tellRefusal } from './refusal.js';
 
 /**
  * Approve: the clicker comes from the signed payload (never from the button value), the
@@ -9,11 +9,9 @@ import { tellRefusal } from './refusal.js';
 export function approveButton(deps: ListenerDeps) {
   return async ({ ack, body, action, client }: AllMiddlewareArgs & SlackActionMiddlewareArgs<BlockButtonAction>) => {
     await ack();
-    const userId = body.user.id;
-    const channel = body.channel?.id ?? body.container?.channel_id ?? deps.approvalChannel;
-    const requestId = String(action.value ?? '');
+    const { userId, channel, requestId } = clickOf(deps, body, action);
     // Tracked from the ack on, so idle()/stop() also wait for a decision (and push) still being made.
-    const work = (async () => {
+    await deps.track(async () => {
       const result = await deps.service.approve({ requestId, userId, isApprover: await deps.approvers.isApprover(userId) });
       if (!result.ok) {
         await tellRefusal(deps, client, { channel, user: userId }, result.refusal, result.request, result.quota);
@@ -23,8 +21,6 @@ export function approveButton(deps: ListenerDeps) {
       await deps.notifier.deliver(requestId);
       await result.sent.catch(() => undefined);
       await deps.notifier.deliver(requestId);
-    })();
-    deps.background(work);
-    await work;
+    });
   };
 }

@@ -1,3 +1,4 @@
+import type { BlockButtonAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { Refusal } from '../../broadcast/service.js';
 import type { BroadcastRequest, QuotaStatus } from '../../broadcast/types.js';
@@ -22,4 +23,13 @@ export async function tellRefusal(
   } catch (error) {
     deps.logger.warn('cannot tell the clicker why nothing changed', { error, refusal, user: where.user });
   }
+}
+
+/** Who clicked (from the signed payload), where, and on which request (the button's value). */
+export function clickOf(deps: ListenerDeps, body: BlockButtonAction, action: { value?: string }): { userId: string; channel: string; requestId: string } {
+  return {
+    userId: body.user.id,
+    channel: body.channel?.id ?? body.container?.channel_id ?? deps.approvalChannel,
+    requestId: String(action.value ?? ''),
+  };
 }

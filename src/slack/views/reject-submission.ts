@@ -30,8 +30,6 @@ export function rejectSubmission(deps: ListenerDeps) {
       });
     }
     await ack();
-    const work = deps.notifier.deliver(requestId);
-    deps.background(work);
-    await work;
+    await deps.track(() => deps.notifier.deliver(requestId));
   };
 }

@@ -22,8 +22,6 @@ export function requestSubmission(deps: ListenerDeps) {
     }
     if (!submitted.ok) return ack({ response_action: 'errors', errors: blockErrors(submitted.errors) });
     await ack();
-    const work = deps.notifier.deliver(submitted.request.id);
-    deps.background(work);
-    await work;
+    await deps.track(() => deps.notifier.deliver(submitted.request.id));
   };
 }
