@@ -37,11 +37,13 @@ export class RequestStore {
     to: RequestState,
     change: (request: BroadcastRequest) => Partial<BroadcastRequest> = () => ({}),
     meta: { by?: string; note?: string } = {},
+    /** An extra condition on the request as it stands; when false the transition does not happen. */
+    guard: (request: BroadcastRequest) => boolean = () => true,
   ): Promise<TransitionResult> {
     for (;;) {
       const current = await this.get(id);
       if (!current) return { ok: false, reason: 'not_found' };
-      if (!from.includes(current.state) || !canTransition(current.state, to)) {
+      if (!from.includes(current.state) || !canTransition(current.state, to) || !guard(current)) {
         return { ok: false, reason: 'wrong_state', current };
       }
       const at = this.now().toISOString();

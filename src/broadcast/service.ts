@@ -272,15 +272,27 @@ export class BroadcastService {
     let sending;
     try {
       await this.waitForPushSlot();
-      sending = await this.requests.transition(requestId, ['approved'], 'sending', () => ({
-        sendingAt: this.clock.now().toISOString(),
-      }));
+      sending = await this.requests.transition(
+        requestId,
+        ['approved'],
+        'sending',
+        () => ({ sendingAt: this.clock.now().toISOString() }),
+        {},
+        // Approval is bound to the exact payload: a body that no longer matches its approval never leaves.
+        isBoundToApproval,
+      );
     } catch (error) {
       // Nothing left yet: give the approval and the quota back rather than strand the request.
       await this.handBack(requestId, 'the store failed before the push left; approve again', { persist: true });
       throw error;
     }
-    if (!sending.ok) throw new Error(`request ${requestId} left the approved state before it could be sent`);
+    if (!sending.ok) {
+      if (sending.reason === 'wrong_state' && sending.current.state === 'approved') {
+        this.log.error('payload differs from what was approved; not pushing', { requestId });
+        await this.handBack(requestId, 'the payload no longer matches what was approved', { persist: true });
+      }
+      throw new Error(`request ${requestId} could not move from approved to sending`);
+    }
     const outcome = await pushWithRetry(this.o.pusher, sending.request.body, {
       ...this.o.retry,
       sleep: (ms) => this.clock.sleep(ms),
@@ -414,6 +426,12 @@ export class BroadcastService {
       }
     }
   }
+}
+
+/** True when the request's latest approval was given for exactly its current body. */
+export function isBoundToApproval(request: BroadcastRequest): boolean {
+  const approval = request.approvals.at(-1);
+  return Boolean(approval) && approval!.payloadHash === request.payloadHash && payloadHash(request.body) === request.payloadHash;
 }
 
 function toResultRecord(outcome: PushOutcome, at: string): PushResultRecord {

@@ -326,6 +326,33 @@ describe('recover after a restart', () => {
   });
 });
 
+describe('approval is bound to the exact payload', () => {
+  it('never pushes a body that changed after it was approved; the request goes back to pending', async () => {
+    let wake!: () => void;
+    const clock = testClock();
+    const gated: Clock = { now: clock.now, sleep: () => new Promise<void>((r) => (wake = r)) };
+    const pusher = fakePusher();
+    const { service, kv } = await setup({ pusher, clock: gated });
+    const r = await submitted(service);
+    // Someone holds the next push slot, so this send waits (in our gated sleep) before it leaves.
+    await kv.reserveSlot('push-slot', 1100, clock.now().getTime() + 60_000);
+    const approved = await service.approve({ requestId: r.id, userId: APPROVER, isApprover: true });
+    if (!approved.ok) throw new Error(approved.refusal);
+    await new Promise((res) => setImmediate(res));
+    await service.requests.update(r.id, (cur) => ({
+      body: { ...cur.body, MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: 'something else' } }] },
+    }));
+    wake();
+    await expect(approved.sent).rejects.toThrow(/could not move from approved to sending/);
+    expect(pusher.bodies).toHaveLength(0);
+    const after = (await service.get(r.id))!;
+    expect(after.state).toBe('pending');
+    expect(after.approvals).toEqual([]);
+    expect(after.history.at(-1)?.note).toMatch(/no longer matches what was approved/);
+    expect((await service.quotaStatus()).used).toBe(0);
+  });
+});
+
 describe('delivery leases at start-up', () => {
   it('clears leases left by a dead process on the single-instance SQLite store', async () => {
     const { service } = await setup();
