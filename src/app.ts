@@ -159,6 +159,9 @@ export async function buildApp(config: Config, o: BuildOptions = {}): Promise<Ru
   registerEvents(app, deps);
 
   let stopped = false;
+  const idle = async () => {
+    while (pending.size) await Promise.allSettled([...pending]);
+  };
   return {
     app,
     service,
@@ -180,15 +183,13 @@ export async function buildApp(config: Config, o: BuildOptions = {}): Promise<Ru
       logger.info('tim-broadcast listening', { port, path: '/slack/events' });
       return { port };
     },
-    async idle() {
-      while (pending.size) await Promise.allSettled([...pending]);
-    },
+    idle,
     async stop() {
       if (stopped) return;
       stopped = true;
       await app.stop().catch((error: unknown) => logger.warn('error while stopping the Slack receiver', { error }));
       await service.drain();
-      while (pending.size) await Promise.allSettled([...pending]);
+      await idle();
       await notifier.stop();
       await tim.close().catch(() => undefined);
       await kv.close();

@@ -1,6 +1,8 @@
 // A small structured logger that can never print a secret: every line passes through
 // `redact`, which replaces each configured secret (and anything that looks like a
-// UserSig query parameter or a Slack token) before it is written.
+// UserSig, a usersig= parameter or a Slack token) before it is written.
+
+import { redactUserSigs } from './tim/redact.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -13,14 +15,13 @@ export interface Logger {
 }
 
 const TOKEN_PATTERN = /\b(xox[abposr]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+)/g;
-const USERSIG_PATTERN = /(usersig=)[^&\s"']+/gi;
 
 export function makeRedactor(secrets: readonly (string | undefined)[]): (text: string) => string {
   const known = secrets.filter((s): s is string => typeof s === 'string' && s.length >= 6);
   return (text: string) => {
     let out = text;
     for (const secret of known) out = out.split(secret).join('[redacted]');
-    return out.replace(TOKEN_PATTERN, '[redacted-token]').replace(USERSIG_PATTERN, '$1[redacted]');
+    return redactUserSigs(out.replace(TOKEN_PATTERN, '[redacted-token]'));
   };
 }
 

@@ -379,10 +379,6 @@ export class BroadcastService {
     while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
   }
 
-  get busy(): boolean {
-    return this.inFlight.size > 0;
-  }
-
   private track<T>(work: Promise<T>): Promise<T> {
     this.inFlight.add(work);
     const forget = () => this.inFlight.delete(work);

@@ -7,8 +7,13 @@ const USERSIG_PARAM = /usersig=[^&\s"'<>]*/gi;
 // so the encoded form starts with "eJ" (default level), "eAE" (no compression) or "eNo" (best).
 const USERSIG_SHAPE = /\be(?:J|AE|No)[A-Za-z0-9*\-_]{40,}/g;
 
+/** Replace anything that is, or looks like, a UserSig (a usersig= parameter or the encoded form). */
+export function redactUserSigs(text: string): string {
+  return text.replace(USERSIG_PARAM, 'usersig=[redacted]').replace(USERSIG_SHAPE, '[redacted]');
+}
+
 export function redactSecrets(text: string, secrets: readonly string[] = []): string {
   let out = text;
   for (const s of secrets) if (s.length >= 4) out = out.split(s).join('[redacted]');
-  return out.replace(URL_PATTERN, '[url]').replace(USERSIG_PARAM, 'usersig=[redacted]').replace(USERSIG_SHAPE, '[redacted]');
+  return redactUserSigs(out.replace(URL_PATTERN, '[url]'));
 }
