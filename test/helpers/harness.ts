@@ -8,7 +8,7 @@ import type { BroadcastRequest } from '../../src/broadcast/types.js';
 import { createLogger } from '../../src/logger.js';
 import { PushEmulator, type EmulatorOptions } from '../../src/tim/emulator.js';
 import { FakeSlack, type StoredMessage } from '../fakes/fake-slack.js';
-import { blockActionBody, postSigned, slashCommandBody, viewSubmissionBody, valuesFromModal } from './slack-requests.js';
+import { blockActionBody, postSigned, slashCommandBody, valuesFromModal, viewSubmissionBody } from './slack-requests.js';
 
 export const SIGNING_SECRET = 'test-signing-secret-0123456789abcdef';
 export const TIM_SECRET_KEY = '5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e';
@@ -71,6 +71,57 @@ export function baseEnv(o: { slackApiUrl: string; timBaseUrl: string; storeUrl: 
   };
 }
 
+// ------------------------------------------------------------------ requests as Slack sends them
+// Used by the harness methods below and by tests that drive an app in another process.
+
+/** The approval card of a request, as the fake Slack holds it now. */
+export function cardOf(fake: FakeSlack, requestId: string): StoredMessage | undefined {
+  return fake.messages(APPROVAL_CHANNEL).find((m) => !m.thread_ts && JSON.stringify(m.blocks ?? []).includes(requestId));
+}
+
+/** Replies in the thread of a request's approval card. */
+export function threadOf(fake: FakeSlack, requestId: string): StoredMessage[] {
+  const card = cardOf(fake, requestId);
+  return card ? fake.threadReplies(APPROVAL_CHANNEL, card.ts) : [];
+}
+
+/** im_push requests that reached the emulator (accepted or not), whatever their answer. */
+export function pushRequests(emulator: PushEmulator) {
+  return emulator.requests.filter((r) => r.path.endsWith('/im_push'));
+}
+
+/** A signed-ready Approve/Reject click on the request's card, as Slack would send it. */
+export function clickBody(fake: FakeSlack, action: 'approve' | 'reject', requestId: string, userId: string, value = requestId): string {
+  const card = cardOf(fake, requestId);
+  return blockActionBody({
+    userId,
+    actionId: action,
+    value,
+    channelId: APPROVAL_CHANNEL,
+    messageTs: card?.ts ?? '1700000000.000001',
+    ...(card ? { message: { type: 'message', ts: card.ts, text: card.text, blocks: card.blocks } } : {}),
+  });
+}
+
+/** Send /broadcast to the app at `url` and return the modal it opened. */
+export async function openRequestModal(fake: FakeSlack, url: string, secret: string, userId = REQUESTER, text = '') {
+  const before = fake.views.length;
+  await postSigned(url, secret, slashCommandBody({ userId, text, responseUrl: fake.responseUrl(`cmd-${Date.now()}`) }));
+  const opened = await fake.waitFor(() => fake.views.slice(before).find((v) => v.method === 'views.open'), { what: 'the request modal' });
+  return opened.view;
+}
+
+/** The view_submission of a modal the app opened, filled with `fields` (block_id → value). */
+export function submissionBody(view: any, fields: Record<string, string | null>, userId = REQUESTER): string {
+  return viewSubmissionBody({
+    userId,
+    callbackId: view.callback_id,
+    values: valuesFromModal(view, fields),
+    privateMetadata: view.private_metadata,
+    view,
+  });
+}
+
 export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
   const fake = o.fake ?? (await FakeSlack.start());
   fake.usergroups.set(APPROVER_GROUP, [GROUP_MEMBER]);
@@ -115,38 +166,17 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
       return res;
     },
     async submit(fields, { userId = REQUESTER, text = '' } = {}) {
-      const before = fake.views.length;
-      await h.command({ userId, text });
-      const opened = await fake.waitFor(() => fake.views.slice(before).find((v) => v.method === 'views.open'), { what: 'the request modal' });
+      const view = await openRequestModal(fake, url, config.SLACK_SIGNING_SECRET!, userId, text);
+      await settle();
       const known = new Set(await app.service.requests.list().then((all) => all.map((r) => r.id)));
-      const res = await post(
-        viewSubmissionBody({
-          userId,
-          callbackId: opened.view.callback_id,
-          values: valuesFromModal(opened.view, fields),
-          privateMetadata: opened.view.private_metadata,
-          view: opened.view,
-        }),
-      );
+      const res = await post(submissionBody(view, fields, userId));
       await settle();
       const request = (await app.service.requests.list()).find((r) => !known.has(r.id));
       return { status: res.status, json: res.json, ...(request ? { request } : {}) };
     },
-    card(requestId) {
-      return fake.messages(APPROVAL_CHANNEL).find((m) => !m.thread_ts && JSON.stringify(m.blocks ?? []).includes(requestId));
-    },
+    card: (requestId) => cardOf(fake, requestId),
     async click(action, requestId, userId) {
-      const card = h.card(requestId);
-      const res = await post(
-        blockActionBody({
-          userId,
-          actionId: action,
-          value: requestId,
-          channelId: APPROVAL_CHANNEL,
-          messageTs: card?.ts ?? '1700000000.000001',
-          ...(card ? { message: { type: 'message', ts: card.ts, text: card.text, blocks: card.blocks } } : {}),
-        }),
-      );
+      const res = await post(clickBody(fake, action, requestId, userId));
       await settle();
       return res;
     },
@@ -154,15 +184,7 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
       const before = fake.views.length;
       await h.click('reject', requestId, userId);
       const opened = await fake.waitFor(() => fake.views.slice(before).find((v) => v.method === 'views.open'), { what: 'the reject modal' });
-      const res = await post(
-        viewSubmissionBody({
-          userId,
-          callbackId: opened.view.callback_id,
-          values: valuesFromModal(opened.view, { reason }),
-          privateMetadata: opened.view.private_metadata,
-          view: opened.view,
-        }),
-      );
+      const res = await post(submissionBody(opened.view, { reason }, userId));
       await settle();
       return { status: res.status, json: res.json };
     },

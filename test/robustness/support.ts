@@ -7,9 +7,11 @@ import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { BroadcastRequest } from '../../src/broadcast/types.js';
-import { APPROVAL_CHANNEL, FORMS, REQUESTER, baseEnv, type Harness } from '../helpers/harness.js';
+import { APPROVAL_CHANNEL, FORMS, baseEnv, openRequestModal, submissionBody, type Harness } from '../helpers/harness.js';
+// Requests built the same way as the in-process harness does; re-exported for the robustness tests.
+export { cardOf, clickBody, openRequestModal, pushRequests, submissionBody, threadOf } from '../helpers/harness.js';
 import { freePort } from '../helpers/ports.js';
-import { blockActionBody, postSigned, slashCommandBody, valuesFromModal, viewSubmissionBody } from '../helpers/slack-requests.js';
+import { postSigned } from '../helpers/slack-requests.js';
 import type { FakeSlack, StoredMessage } from '../fakes/fake-slack.js';
 import type { PushEmulator } from '../../src/tim/emulator.js';
 
@@ -40,22 +42,8 @@ export async function eventually<T>(probe: () => Promise<T | undefined | false>,
   }
 }
 
-/** Requests the emulator received on the push endpoint (accepted or not). */
-export function pushRequests(emulator: PushEmulator) {
-  return emulator.requests.filter((r) => r.path.endsWith('/im_push'));
-}
-
 export function msgRandomOfRequest(r: { body: unknown }): number | undefined {
   return (r.body as { MsgRandom?: number } | undefined)?.MsgRandom;
-}
-
-export function cardOf(fake: FakeSlack, requestId: string): StoredMessage | undefined {
-  return fake.messages(APPROVAL_CHANNEL).find((m) => !m.thread_ts && JSON.stringify(m.blocks ?? []).includes(requestId));
-}
-
-export function threadOf(fake: FakeSlack, requestId: string): StoredMessage[] {
-  const card = cardOf(fake, requestId);
-  return card ? fake.threadReplies(APPROVAL_CHANNEL, card.ts) : [];
 }
 
 /** All the text of a message: fallback text plus every block, for substring checks. */
@@ -67,42 +55,8 @@ export function hasApproveButton(m: StoredMessage | undefined): boolean {
   return JSON.stringify(m?.blocks ?? []).includes('"action_id":"approve"');
 }
 
-/** A signed Approve/Reject click sent to `url`, as Slack would send it from the card. */
-export function clickBody(fake: FakeSlack, action: 'approve' | 'reject', requestId: string, userId: string, value = requestId): string {
-  const card = cardOf(fake, requestId);
-  return blockActionBody({
-    userId,
-    actionId: action,
-    value,
-    channelId: APPROVAL_CHANNEL,
-    messageTs: card?.ts ?? '1700000000.000001',
-    ...(card ? { message: { type: 'message', ts: card.ts, text: card.text, blocks: card.blocks } } : {}),
-  });
-}
-
 export function post(h: Pick<Harness, 'url' | 'config'>, body: string, headers?: Record<string, string>) {
   return postSigned(h.url, h.config.SLACK_SIGNING_SECRET!, body, headers ? { headers } : {});
-}
-
-/**
- * Open the request modal on `url` with /broadcast and return what Slack would need to submit it.
- * Works against in-process harnesses and child processes alike (only HTTP + the fake are used).
- */
-export async function openRequestModal(fake: FakeSlack, url: string, secret: string, userId = REQUESTER) {
-  const before = fake.views.length;
-  await postSigned(url, secret, slashCommandBody({ userId, text: '', responseUrl: fake.responseUrl(`cmd-${Date.now()}`) }));
-  const opened = await fake.waitFor(() => fake.views.slice(before).find((v) => v.method === 'views.open'), { what: 'the request modal' });
-  return opened.view;
-}
-
-export function submissionBody(view: any, fields: Record<string, string | null>, userId = REQUESTER): string {
-  return viewSubmissionBody({
-    userId,
-    callbackId: view.callback_id,
-    values: valuesFromModal(view, fields),
-    privateMetadata: view.private_metadata,
-    view,
-  });
 }
 
 /**

@@ -5,7 +5,7 @@
 import { expect } from 'vitest';
 import type { BroadcastRequest, RequestState } from '../../src/broadcast/types.js';
 import type { StoredMessage } from '../fakes/fake-slack.js';
-import { APPROVAL_CHANNEL, startHarness, type Harness, type HarnessOptions } from '../helpers/harness.js';
+import { pushRequests as emulatorPushRequests, startHarness, threadOf as threadOfCard, type Harness, type HarnessOptions } from '../helpers/harness.js';
 
 /** Every piece of text of a message: its fallback text and every `text` string in its blocks. */
 export function textOf(m: StoredMessage | undefined): string {
@@ -33,8 +33,7 @@ export function buttonsOf(m: StoredMessage | undefined): Array<Record<string, an
 
 /** Replies in the thread of a request's approval card. */
 export function threadOf(h: Harness, requestId: string): StoredMessage[] {
-  const card = h.card(requestId);
-  return card ? h.fake.threadReplies(APPROVAL_CHANNEL, card.ts) : [];
+  return threadOfCard(h.fake, requestId);
 }
 
 /** Wait until the card's thread has a reply matching `pattern`; returns that reply. */
@@ -84,7 +83,7 @@ export function pushesOf(h: Harness, request: BroadcastRequest) {
 
 /** im_push requests that reached the emulator (accepted or not), whatever their answer. */
 export function pushRequests(h: Harness) {
-  return h.emulator.requests.filter((r) => r.path === '/v4/all_member_push/im_push');
+  return emulatorPushRequests(h.emulator);
 }
 
 /** Run `fn` against a harness of its own (special settings), always stopped afterwards. */
