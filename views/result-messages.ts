@@ -8,6 +8,7 @@ import {
   code,
   errorCode,
   escapeAndTruncate,
+  escapeMrkdwn,
   explanationLines,
   formatQuota,
   link,
@@ -115,6 +116,12 @@ export function cancelledReply(req: BroadcastRequest): SlackMessage {
     `🗑️ Cancelled by ${mention(req.decision?.by ?? req.requesterId)} (${slackDate(req.decision?.at ?? req.updatedAt)}).`,
     'Nothing was pushed.',
   ]);
+}
+
+/** An approval that never reached Tencent (quota race, restart) handed the request back to pending. */
+export function handedBackReply(req: BroadcastRequest): SlackMessage {
+  const note = req.history.at(-1)?.note ?? 'its approval did not complete';
+  return message([`↩️ Request ${code(req.id)} is pending again: ${escapeMrkdwn(note)}. Nothing was pushed.`]);
 }
 
 /** The DM to the requester about their request, for its current state. */

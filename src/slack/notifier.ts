@@ -7,6 +7,7 @@ import {
   cancelledReply,
   expiredReply,
   failedReply,
+  handedBackReply,
   rejectedReply,
   requesterNotice,
   sentReply,
@@ -23,9 +24,7 @@ const THREAD_REPLY: Partial<Record<RequestState, (r: BroadcastRequest) => Messag
   rejected: rejectedReply,
   expired: expiredReply,
   cancelled: cancelledReply,
-  pending: (r) => ({
-    text: `↩️ Request ${r.id} is pending again: ${r.history.at(-1)?.note ?? 'its approval did not complete'}. Nothing was pushed.`,
-  }),
+  pending: handedBackReply,
 };
 
 /**
