@@ -210,20 +210,38 @@ export function formatQuota(q: QuotaStatus): string {
   return `daily quota used up: ${q.used} of ${q.limit} pushes used today (${day}); ${reset}`;
 }
 
+// Words before the emoji (screen readers say the words first), one emoji per state.
 const STATE_LABELS: Record<RequestState, string> = {
-  pending: '⏳ Pending approval',
-  approved: '✅ Approved',
-  sending: '📤 Sending',
-  sent: '🚀 Sent',
-  failed: '❌ Failed',
-  rejected: '🚫 Rejected',
-  expired: '⌛ Expired',
-  cancelled: '🗑️ Cancelled',
-  unknown: '❓ Outcome unknown',
+  pending: 'Pending approval ⏳',
+  approved: 'Approved, sending 📤',
+  scheduled: 'Scheduled 🗓️',
+  sending: 'Sending 📤',
+  sent: 'Sent ✅',
+  failed: 'Failed ❌',
+  rejected: 'Rejected 🚫',
+  expired: 'Expired ⌛',
+  cancelled: 'Cancelled 🗑️',
+  unknown: 'Outcome unknown ❓',
+  not_sent: 'Did not go out ↩️',
+};
+
+/** The state in words alone (no emoji), e.g. for headers and fallbacks. */
+export const STATE_WORDS: Record<RequestState, string> = {
+  pending: 'Pending',
+  approved: 'Approved',
+  scheduled: 'Scheduled',
+  sending: 'Sending',
+  sent: 'Sent',
+  failed: 'Failed',
+  rejected: 'Rejected',
+  expired: 'Expired',
+  cancelled: 'Cancelled',
+  unknown: 'Outcome unknown',
+  not_sent: 'Did not go out',
 };
 
 export function stateLabel(state: RequestState): string {
-  return STATE_LABELS[state] ?? `❓ ${String(state)}`;
+  return STATE_LABELS[state] ?? String(state);
 }
 
 /** The MsgRandom of the exact body that will be (or was) pushed, if recorded. */

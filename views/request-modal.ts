@@ -13,7 +13,7 @@ import type {
   RadioButtons,
   StaticSelect,
 } from '@slack/types';
-import type { QuotaStatus } from '../src/broadcast/types.js';
+import type { BroadcastDraft, QuotaStatus } from '../src/broadcast/types.js';
 import { formatLifetime, formatQuota, quotaExhausted, truncate } from './format.js';
 
 /** Slack's modal view with blocks narrowed to KnownBlock (assignable to `View` for views.open/update). */
@@ -38,6 +38,8 @@ export interface ModalPrefill {
   androidSound: string;
   apnsImage: string;
   note: string;
+  /** Epoch seconds of the requested send time. */
+  sendAt: string;
 }
 
 /** block_id (= action_id) of every input, in document order. */
@@ -58,6 +60,7 @@ export const REQUEST_FIELDS = {
   androidSound: 'android_sound',
   apnsImage: 'apns_image',
   note: 'note',
+  sendAt: 'send_at',
 } as const satisfies Record<keyof ModalPrefill, string>;
 
 export type RequestFieldId = (typeof REQUEST_FIELDS)[keyof typeof REQUEST_FIELDS];
@@ -125,11 +128,45 @@ function textInput(
   return block;
 }
 
+/** Which form this is: a new request, an edit of a pending one, or asking again from an old one. */
+export type ModalMode = 'new' | 'edit' | 'again';
+
+const MODE_TEXT: Record<ModalMode, { title: string; submit: string }> = {
+  new: { title: 'Request a broadcast', submit: 'Request approval' },
+  edit: { title: 'Edit broadcast', submit: 'Save changes' },
+  again: { title: 'Request again', submit: 'Request approval' },
+};
+
+/** The form filled in from a request's draft (edit, request again). */
+export function prefillFromDraft(d: BroadcastDraft): Partial<ModalPrefill> {
+  const a = d.audience;
+  const pairs = (r: Record<string, string>) => Object.entries(r).map(([k, v]) => `${k}=${v}`).join('\n');
+  const p = d.offlinePush ?? {};
+  return {
+    message: d.message,
+    audience: a.kind,
+    ...(a.kind === 'tags' ? { tagsAll: a.all.join(', '), tagsAny: a.any.join(', ') } : {}),
+    ...(a.kind === 'attributes' ? { attrsAll: pairs(a.all), attrsAny: pairs(a.any) } : {}),
+    lifetime: String(d.lifetimeSeconds),
+    ...(d.sender ? { sender: d.sender } : {}),
+    ...(p.title ? { pushTitle: p.title } : {}),
+    ...(p.desc ? { pushDesc: p.desc } : {}),
+    ...(p.ext ? { pushExt: p.ext } : {}),
+    ...(p.apnsBadgeMode === 1 ? { badgeMode: '1' as const } : {}),
+    ...(p.apnsSound ? { apnsSound: p.apnsSound } : {}),
+    ...(p.androidSound ? { androidSound: p.androidSound } : {}),
+    ...(p.apnsImage ? { apnsImage: p.apnsImage } : {}),
+    ...(d.note ? { note: d.note } : {}),
+    ...(d.sendAt ? { sendAt: String(Math.floor(Date.parse(d.sendAt) / 1000)) } : {}),
+  };
+}
+
 export function buildRequestModal(o: {
   prefill?: Partial<ModalPrefill>;
   quota: QuotaStatus;
   attributeNames?: string[];
   privateMetadata: string;
+  mode?: ModalMode;
 }): ModalView {
   const p = o.prefill ?? {};
   if (o.privateMetadata.length > 3000) {
@@ -201,7 +238,8 @@ export function buildRequestModal(o: {
 
   // Offline storage.
   const lifetimeOptions = LIFETIME_CHOICES.map((c) => opt(c.label, String(c.seconds)));
-  let initialLifetime = lifetimeOptions[0];
+  // Default 1 day: "online users only" would silently drop everyone who is offline.
+  let initialLifetime = lifetimeOptions.find((x) => x.value === '86400');
   if (p.lifetime !== undefined && p.lifetime.trim() !== '') {
     const v = p.lifetime.trim();
     const found = lifetimeOptions.find((x) => x.value === v);
@@ -229,6 +267,20 @@ export function buildRequestModal(o: {
     element: select,
     optional: false,
   });
+
+  const sendAt: InputBlock = {
+    type: 'input',
+    block_id: REQUEST_FIELDS.sendAt,
+    label: pt('Send time (optional)'),
+    hint: pt('Empty: sent as soon as it is approved. Otherwise at this time (at most 30 days ahead); approvers approve the time too.'),
+    optional: true,
+    element: {
+      type: 'datetimepicker',
+      action_id: REQUEST_FIELDS.sendAt,
+      ...(p.sendAt && /^\d+$/.test(p.sendAt) ? { initial_date_time: Number(p.sendAt) } : {}),
+    } as InputBlock['element'],
+  };
+  blocks.push(sendAt);
 
   blocks.push(
     textInput('sender', 'Sender account (From_Account)', {
@@ -273,8 +325,8 @@ export function buildRequestModal(o: {
     type: 'modal',
     callback_id: REQUEST_MODAL_CALLBACK_ID,
     private_metadata: o.privateMetadata,
-    title: pt('Request a broadcast'),
-    submit: pt('Request approval'),
+    title: pt(MODE_TEXT[o.mode ?? 'new'].title),
+    submit: pt(MODE_TEXT[o.mode ?? 'new'].submit),
     close: pt('Cancel'),
     blocks,
   };

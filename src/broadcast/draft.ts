@@ -18,7 +18,8 @@ export type DraftField =
   | 'apnsSound'
   | 'androidSound'
   | 'apnsImage'
-  | 'badgeMode';
+  | 'badgeMode'
+  | 'sendAt';
 
 export interface FieldError {
   field: DraftField;
@@ -69,6 +70,20 @@ export function buildPushBody(draft: BroadcastDraft, msgRandom: number): ImPushB
 /** sha256 of the canonical body: an approval is bound to exactly this payload. */
 export function payloadHash(body: ImPushBody): string {
   return createHash('sha256').update(canonicalJson(body)).digest('hex');
+}
+
+/**
+ * The payload version an approval is bound to, as carried by the card's buttons: the first 12 hex
+ * digits of the body's sha256, plus the send time (epoch seconds) when the push is scheduled.
+ */
+export function payloadVersion(hash: string, sendAt?: string): string {
+  const v = hash.slice(0, 12);
+  return sendAt ? `${v}@${Math.floor(Date.parse(sendAt) / 1000)}` : v;
+}
+
+/** Fingerprint of what a push says to whom, for the duplicate guard (message + audience, nothing else). */
+export function duplicateKey(draft: BroadcastDraft): string {
+  return createHash('sha256').update(canonicalJson({ message: draft.message, audience: draft.audience })).digest('hex').slice(0, 32);
 }
 
 /** Which field of the form a rule violation belongs to. */
