@@ -1,10 +1,12 @@
-// HTTP client for v4/all_member_push. Its one job beyond sending: say honestly whether a push
-// definitely did not happen ('refused', 'not_sent') or might have ('unknown').
+// HTTP client for the Tencent IM REST calls the app makes (im_push, im_get_attr_name, getappinfo).
+// Its one job beyond sending: say honestly what an im_push attempt proves. 'not_sent' = the
+// request never left; 'refused' = Tencent answered an error code (which codes prove nothing was
+// carried out is decided in errors.ts / push-with-retry.ts); 'unknown' = no usable answer.
 // Secrets: the URL carries the UserSig, so neither the URL nor the sig ever reaches a reason.
 import { randomBytes } from 'node:crypto';
 import { Pool, type Dispatcher } from 'undici';
 import { z } from 'zod';
-import { explainError, type ErrorExplanation, type ExplainContext } from './errors.js';
+import { explainError, mergeExplainContext, type ErrorExplanation, type ExplainContext } from './errors.js';
 import type { ImPushBody } from './push-body.js';
 import { redactSecrets } from './redact.js';
 import { UserSigCache } from './usersig.js';
@@ -19,7 +21,7 @@ export interface TimClientOptions {
   /** Default 10000; must stay above Tencent's own 3 s backend timeout. undici fires it with ~0.5 s granularity. */
   responseTimeoutMs?: number;
   userSigs?: UserSigCache;
-  /** Facts used in error explanations (quota, region, ...). */
+  /** Facts used in error explanations (quota, ...). SDKAppID, admin and domain are filled in from the options. */
   explainContext?: ExplainContext;
 }
 
@@ -31,6 +33,14 @@ export type PushAttempt =
 
 export const PUSH_PATH = '/v4/all_member_push/im_push';
 export const GET_ATTR_NAME_PATH = '/v4/all_member_push/im_get_attr_name';
+export const GET_APP_INFO_PATH = '/v4/openconfigsvr/getappinfo';
+
+/** Registered users of the app, from the latest day of Tencent's operations data. */
+export interface AppInfo {
+  registeredUsers: number;
+  /** The day the figure is for, YYYY-MM-DD (Tencent counts days in Beijing time). */
+  date: string;
+}
 
 const ReplySchema = z.object({
   ActionStatus: z.enum(['OK', 'FAIL']),
@@ -40,6 +50,17 @@ const ReplySchema = z.object({
 });
 
 const AttrNamesReplySchema = ReplySchema.extend({ AttrNames: z.record(z.string(), z.string()).optional() });
+
+/** Tencent documents every operations figure as a String ("53091"); a number is accepted too. */
+const Count = z.union([z.string().regex(/^\d{1,15}$/).transform(Number), z.int().nonnegative()]);
+
+// The documented sample reply has no ActionStatus and ErrorInfo "OK"; both shapes are accepted.
+const AppInfoReplySchema = z.object({
+  ActionStatus: z.enum(['OK', 'FAIL']).optional(),
+  ErrorCode: z.int(),
+  ErrorInfo: z.string().optional().default(''),
+  Result: z.array(z.object({ Date: z.string().regex(/^\d{8}$/), RegistUserNumTotal: Count.optional() })).optional(),
+});
 
 /** A Tencent reply is a few hundred bytes; anything huge is not one. */
 const MAX_REPLY_BYTES = 1024 * 1024;
@@ -55,6 +76,8 @@ export class TimClient {
   readonly #o: TimClientOptions;
   readonly #userSigs: UserSigCache;
   readonly #responseTimeoutMs: number;
+  /** Public facts for error explanations: this client's SDKAppID, admin and domain, plus the caller's. */
+  readonly explainContext: ExplainContext;
   /** The sig most recently put in a URL, so it can be scrubbed from any text we pass on. */
   #lastSig = '';
 
@@ -64,6 +87,7 @@ export class TimClient {
     if (!URL.canParse(o.baseUrl)) throw new TypeError('The base URL is not a valid URL (check TIM_BASE_URL / TIM_REGION)');
     const url = new URL(o.baseUrl);
     this.#o = o;
+    this.explainContext = mergeExplainContext({ sdkAppId: o.sdkAppId, admin: o.admin, domain: url.host }, o.explainContext);
     this.#pathPrefix = url.pathname.replace(/\/+$/, '');
     this.#responseTimeoutMs = o.responseTimeoutMs ?? 10_000;
     this.#userSigs = o.userSigs ?? new UserSigCache({ sdkAppId: o.sdkAppId, secretKey: o.secretKey, identifier: o.admin });
@@ -90,8 +114,7 @@ export class TimClient {
     if (!parsed.success) return { ok: false, message: 'Could not read the attribute names: the reply was not understood.' };
     const r = parsed.data;
     if (r.ActionStatus !== 'OK' || r.ErrorCode !== 0) {
-      const e = explainError(r.ErrorCode, this.#clean(r.ErrorInfo), this.#o.explainContext);
-      return { ok: false, message: `${e.title} (${r.ErrorCode}): ${e.what} ${e.action}` };
+      return { ok: false, message: this.#refusalMessage(r.ErrorCode, r.ErrorInfo) };
     }
     // Keys are the slot numbers "0".."9".
     const names = Object.entries(r.AttrNames ?? {})
@@ -99,6 +122,33 @@ export class TimClient {
       .map(([, name]) => name)
       .filter((n) => n !== '');
     return { ok: true, names };
+  }
+
+  /**
+   * Registered users (RegistUserNumTotal) on the latest day of v4/openconfigsvr/getappinfo, which
+   * reports the last 30 days. A ceiling for an all-member push: only accounts that logged in or
+   * were imported receive it.
+   */
+  async getAppInfo(): Promise<({ ok: true } & AppInfo) | { ok: false; message: string }> {
+    const what = 'Could not read the number of registered users';
+    const ex = await this.#post(GET_APP_INFO_PATH, { RequestField: ['Date', 'RegistUserNumTotal'] });
+    if (ex.kind !== 'reply') return { ok: false, message: `${what}: ${ex.reason}.` };
+    if (ex.status < 200 || ex.status > 299) return { ok: false, message: `${what}: HTTP ${ex.status}.` };
+    const parsed = AppInfoReplySchema.safeParse(parseJson(ex.text));
+    if (!parsed.success) return { ok: false, message: `${what}: the reply was not understood.` };
+    const r = parsed.data;
+    if (r.ErrorCode !== 0 || r.ActionStatus === 'FAIL') {
+      if (r.ErrorCode === 0) return { ok: false, message: `${what}: the reply was contradictory.` };
+      return { ok: false, message: this.#refusalMessage(r.ErrorCode, r.ErrorInfo) };
+    }
+    let latest: { Date: string; RegistUserNumTotal: number } | undefined;
+    for (const day of r.Result ?? []) {
+      if (day.RegistUserNumTotal === undefined || !Number.isSafeInteger(day.RegistUserNumTotal)) continue;
+      if (latest === undefined || day.Date > latest.Date) latest = { Date: day.Date, RegistUserNumTotal: day.RegistUserNumTotal };
+    }
+    if (!latest) return { ok: false, message: `${what}: Tencent has no operations data for the app yet.` };
+    const d = latest.Date;
+    return { ok: true, registeredUsers: latest.RegistUserNumTotal, date: `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}` };
   }
 
   async close(): Promise<void> {
@@ -118,7 +168,7 @@ export class TimClient {
     }
     if (r.ActionStatus === 'FAIL' && r.ErrorCode !== 0) {
       const info = this.#clean(r.ErrorInfo);
-      return { kind: 'refused', code: r.ErrorCode, info, explanation: explainError(r.ErrorCode, info, this.#o.explainContext) };
+      return { kind: 'refused', code: r.ErrorCode, info, explanation: explainError(r.ErrorCode, info, this.explainContext) };
     }
     return { kind: 'unknown', reason: `the reply was contradictory (ActionStatus ${r.ActionStatus}, ErrorCode ${r.ErrorCode})` };
   }
@@ -146,6 +196,11 @@ export class TimClient {
       headersTimeout: this.#responseTimeoutMs,
       bodyTimeout: this.#responseTimeoutMs,
     }).then((ex) => (ex.kind === 'reply' ? ex : { ...ex, reason: this.#clean(ex.reason) }));
+  }
+
+  #refusalMessage(code: number, errorInfo: string): string {
+    const e = explainError(code, this.#clean(errorInfo), this.explainContext);
+    return `${e.title} (${code}): ${e.what} ${e.action}`;
   }
 
   /** Strips URLs, usersig-shaped tokens and the literal key/sig from any text we pass on. */

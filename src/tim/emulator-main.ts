@@ -38,6 +38,9 @@ async function main(): Promise<void> {
     secretKey,
     admin: process.env.TIM_ADMIN?.trim() || 'administrator',
     dailyQuota: intFromEnv('EMULATOR_DAILY_QUOTA', 100, 0, 1_000_000),
+    // Tencent documents MsgRandom de-duplication "within the same second"; 604800 mimics the old 7-day reading.
+    dedupWindowMs: intFromEnv('EMULATOR_DEDUP_WINDOW_SECONDS', 1, 0, 604_800) * 1000,
+    registeredUsers: intFromEnv('EMULATOR_REGISTERED_USERS', 12345, 0, Number.MAX_SAFE_INTEGER),
     host,
     port,
     onRequest: (e) => console.log(logLine(e)),

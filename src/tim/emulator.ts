@@ -1,9 +1,11 @@
-// A local stand-in for Tencent's all_member_push REST API, faithful to the documentation
-// (reference §1, §4, §6): same URL scheme, UserSig check, error codes and limits, plus fault
-// injection for the failures that matter (timeouts after acceptance, dropped connections, 5xx).
+// A local stand-in for the Tencent IM REST calls the app makes (im_push, im_get_attr_name,
+// openconfigsvr/getappinfo), faithful to the documentation (reference §1, §4, §6; platform-notes-2
+// §3.2): same URL scheme, UserSig check, error codes and limits, plus fault injection for the
+// failures that matter (timeouts after acceptance, dropped connections, 5xx), aimed at one path.
 import { randomInt } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { GET_APP_INFO_PATH, GET_ATTR_NAME_PATH, PUSH_PATH } from './client.js';
 import { explainError } from './errors.js';
 import { checkPushBody, type ImPushBody } from './push-body.js';
 import { verifyUserSig } from './usersig.js';
@@ -20,6 +22,14 @@ export interface EmulatorOptions {
   /** Default 'Asia/Shanghai'. */
   quotaTimezone?: string;
   attrNames?: string[];
+  /**
+   * A repeated MsgRandom within this many milliseconds of the push that used it is answered with
+   * that push's TaskId and pushes nothing. Default 1000: the current docs promise de-duplication
+   * only "within the same second" (reference §6 item 6; an older revision said 7 days).
+   */
+  dedupWindowMs?: number;
+  /** RegistUserNumTotal of the latest day in getappinfo. Default 12345. */
+  registeredUsers?: number;
   /** Milliseconds. Default Date.now. */
   now?: () => number;
   /** Default 127.0.0.1. */
@@ -56,21 +66,28 @@ export interface EmulatorRequest {
   response: unknown;
 }
 
+/**
+ * accept:true = the request is first handled normally (a valid push really goes out), and only
+ * then the fault replaces the answer: e.g. 60008 or a 502 from a gateway after the backend acted.
+ */
 export type FaultMode =
-  | { kind: 'error'; code: number; info?: string }
-  | { kind: 'http'; status: number }
+  | { kind: 'error'; code: number; info?: string; accept?: boolean }
+  | { kind: 'http'; status: number; accept?: boolean }
   | { kind: 'delay'; ms: number; accept: boolean }
   | { kind: 'drop'; accept: boolean }
   | { kind: 'malformed' };
 
-const PUSH_PATH = '/v4/all_member_push/im_push';
-const ATTR_PATH = '/v4/all_member_push/im_get_attr_name';
-const API_PATHS = new Set([PUSH_PATH, ATTR_PATH]);
+/** The API paths the emulator answers; a fault can be aimed at one of them or at '*' (any). */
+export const EMULATED_PATHS: readonly string[] = [PUSH_PATH, GET_ATTR_NAME_PATH, GET_APP_INFO_PATH];
+const API_PATHS = new Set(EMULATED_PATHS);
 const MAX_UINT32 = 4294967295;
-const DEDUP_WINDOW_MS = 7 * 24 * 3600 * 1000;
 const MAX_REQUEST_BYTES = 1024 * 1024;
+/** Days of operations data getappinfo answers (Tencent: the last 30). */
+const APP_INFO_DAYS = 3;
+/** Tencent counts operations data per day in Beijing time. */
+const APP_INFO_TIMEZONE = 'Asia/Shanghai';
 
-type Reply = { ActionStatus: 'OK' | 'FAIL'; ErrorCode: number; ErrorInfo: string; [k: string]: unknown };
+type Reply = { ActionStatus?: 'OK' | 'FAIL'; ErrorCode: number; ErrorInfo: string; [k: string]: unknown };
 
 function ok(extra: Record<string, unknown> = {}): Reply {
   return { ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '', ...extra };
@@ -88,6 +105,8 @@ interface Resolved {
   minIntervalMs: number;
   quotaTimezone: string;
   attrNames: string[];
+  dedupWindowMs: number;
+  registeredUsers: number;
   now: () => number;
   onRequest: ((e: EmulatorLogEntry) => void) | undefined;
 }
@@ -100,7 +119,8 @@ export class PushEmulator {
   readonly #o: Resolved;
   readonly #dayFormat: Intl.DateTimeFormat;
   readonly #timers = new Set<NodeJS.Timeout>();
-  #faults: FaultMode[] = [];
+  readonly #statsDayFormat = new Intl.DateTimeFormat('en-CA', { timeZone: APP_INFO_TIMEZONE, year: 'numeric', month: '2-digit', day: '2-digit' });
+  #faults: { path: string; mode: FaultMode }[] = [];
   #quota = { day: '', used: 0 };
   #lastAcceptedAt: number | undefined;
   #byMsgRandom = new Map<number, { taskId: string; at: number }>();
@@ -133,6 +153,8 @@ export class PushEmulator {
       minIntervalMs: o.minIntervalMs ?? 1000,
       quotaTimezone: o.quotaTimezone ?? 'Asia/Shanghai',
       attrNames: o.attrNames ?? [],
+      dedupWindowMs: nonNegative('dedupWindowMs', o.dedupWindowMs ?? 1000),
+      registeredUsers: nonNegative('registeredUsers', o.registeredUsers ?? 12345),
       now: o.now ?? Date.now,
       onRequest: o.onRequest,
     };
@@ -147,9 +169,23 @@ export class PushEmulator {
     return new PushEmulator(server, resolved);
   }
 
-  /** The next n API requests get this fault instead of (or, with accept:true, on top of) normal handling. */
-  failNext(n: number, mode: FaultMode): void {
-    for (let i = 0; i < n; i++) this.#faults.push(mode);
+  /**
+   * The next n requests to `path` (default im_push; '*' = any API path) get this fault instead of
+   * (or, with accept:true, on top of) normal handling. Faults for other paths are left alone.
+   */
+  failNext(n: number, mode: FaultMode, path: string = PUSH_PATH): void {
+    if (path !== '*' && !API_PATHS.has(path)) throw new RangeError(`failNext: not an emulated path: ${path}`);
+    for (let i = 0; i < n; i++) this.#faults.push({ path, mode });
+  }
+
+  /** The accepted push tasks that carried this MsgRandom (more than one = a double push). */
+  acceptedFor(msgRandom: number): AcceptedPush[] {
+    return this.pushes.filter((p) => p.body.MsgRandom === msgRandom);
+  }
+
+  /** Change the number of registered users getappinfo reports from now on. */
+  setRegisteredUsers(n: number): void {
+    this.#o.registeredUsers = nonNegative('registeredUsers', n);
   }
 
   /** Pretend n pushes were already accepted today (in the quota time zone). */
@@ -189,9 +225,10 @@ export class PushEmulator {
     }
     const entry: EmulatorRequest = { path: url.pathname, query: queryWithoutSig(url.searchParams), body: parseOrRaw(raw), response: null };
     this.requests.push(entry);
-    const fault = this.#faults.shift();
-    if (fault) {
-      this.#applyFault(fault, url, raw, entry, res);
+    const i = this.#faults.findIndex((f) => f.path === '*' || f.path === url.pathname);
+    if (i >= 0) {
+      const [fault] = this.#faults.splice(i, 1);
+      this.#applyFault(fault!.mode, url, raw, entry, res);
       return;
     }
     this.#answer(res, entry, this.#process(url, raw));
@@ -201,9 +238,11 @@ export class PushEmulator {
     const log = (code: number | null) => this.#o.onRequest?.({ path: entry.path, code, fault: fault.kind });
     switch (fault.kind) {
       case 'error':
+        if (fault.accept) this.#process(url, raw);
         this.#answer(res, entry, fail(fault.code, fault.info ?? explainError(fault.code).title), fault.kind);
         return;
       case 'http':
+        if (fault.accept) this.#process(url, raw);
         entry.response = { httpStatus: fault.status };
         res.writeHead(fault.status, { 'content-type': 'text/html' }).end(`<html><body><h1>${fault.status}</h1></body></html>`);
         log(null);
@@ -252,10 +291,43 @@ export class PushEmulator {
     try {
       body = JSON.parse(raw);
     } catch {
+      if (url.pathname === GET_APP_INFO_PATH) return fail(130001, 'request JSON parse error');
       return fail(90001, 'JSON parse error: the request body is not valid JSON');
     }
-    if (url.pathname === ATTR_PATH) return ok({ AttrNames: Object.fromEntries(this.#o.attrNames.map((n, i) => [String(i), n])) });
+    if (url.pathname === GET_ATTR_NAME_PATH) return ok({ AttrNames: Object.fromEntries(this.#o.attrNames.map((n, i) => [String(i), n])) });
+    if (url.pathname === GET_APP_INFO_PATH) return this.#appInfo(body);
     return this.#push(body, queryWithoutSig(url.searchParams));
+  }
+
+  /**
+   * Operations data in the documented shape: newest day first, every figure a string, Date as
+   * YYYYMMDD (Beijing time), ErrorInfo "OK" and no ActionStatus, as in Tencent's sample reply.
+   * The latest day is yesterday: a day is counted once it is over.
+   */
+  #appInfo(body: unknown): Reply {
+    const requested = body !== null && typeof body === 'object' ? (body as { RequestField?: unknown }).RequestField : undefined;
+    if (requested !== undefined && (!Array.isArray(requested) || !requested.every((f) => typeof f === 'string'))) {
+      return fail(130001, 'RequestField must be an array of field names');
+    }
+    const newPerDay = Math.round(this.#o.registeredUsers / 100);
+    const days = Array.from({ length: APP_INFO_DAYS }, (_, i) => {
+      const total = Math.max(0, this.#o.registeredUsers - i * newPerDay);
+      const all: Record<string, string> = {
+        AppId: String(this.#o.sdkAppId),
+        AppName: 'tim-broadcast emulator',
+        ActiveUserNum: String(Math.round(total * 0.3)),
+        RegistUserNumOneDay: String(Math.min(total, newPerDay)),
+        RegistUserNumTotal: String(total),
+        LoginTimes: String(Math.round(total * 0.4)),
+        LoginUserNum: String(Math.round(total * 0.2)),
+        MaxOnlineNum: String(Math.round(total * 0.05)),
+        Date: this.#statsDayFormat.format(new Date(this.#o.now() - (i + 1) * 86_400_000)).replaceAll('-', ''),
+      };
+      if (requested === undefined || requested.length === 0) return all;
+      // The documented sample for RequestField returns the asked fields plus Date.
+      return Object.fromEntries(Object.entries(all).filter(([k]) => k === 'Date' || (requested as string[]).includes(k)));
+    });
+    return { ErrorCode: 0, ErrorInfo: 'OK', Result: days };
   }
 
   #checkAuth(q: URLSearchParams): Reply | undefined {
@@ -293,9 +365,9 @@ export class PushEmulator {
     }
     const body = checked.body;
     const now = this.#o.now();
-    // Same MsgRandom within 7 days = the same task: answer it again, push nothing new.
+    // Same MsgRandom within the window = the same task: answer it again, push nothing new.
     const earlier = this.#byMsgRandom.get(body.MsgRandom);
-    if (earlier && now - earlier.at < DEDUP_WINDOW_MS) return ok({ TaskId: earlier.taskId });
+    if (earlier && now - earlier.at < this.#o.dedupWindowMs) return ok({ TaskId: earlier.taskId });
     if (this.#usedToday(now) >= this.#o.dailyQuota) {
       return fail(90047, `the number of pushes exceeds the daily limit (${this.#o.dailyQuota})`);
     }
@@ -319,6 +391,11 @@ export class PushEmulator {
     if (this.#quota.day !== day) this.#quota = { day, used: 0 };
     return this.#quota.used;
   }
+}
+
+function nonNegative(name: string, n: number): number {
+  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`${name} must be a whole number ≥ 0`);
+  return n;
 }
 
 async function readBody(req: IncomingMessage): Promise<string | undefined> {

@@ -1,12 +1,22 @@
-// Retry policy for one approved push. Every attempt sends the SAME body (same MsgRandom), so
-// Tencent's de-duplication keeps a retried push single. Once any attempt might have reached
-// Tencent, the outcome can become 'sent' but never 'failed': a "failed" push invites someone to
-// send it again, and that must not happen when it may already be out.
+// Retry policy for one approved push: an attempt is repeated ONLY when it provably did not push.
+// Tencent de-duplicates a repeated MsgRandom only "within the same second" (reference
+// tencent-im-push.md §6 item 6) and our retries are further apart, so a retry after an attempt
+// that may have reached Tencent could push twice. Such an attempt ends the push as 'unknown' at
+// once. Provably not pushed:
+//   - 'not_sent': the connection failed before the request was written;
+//   - a refusal in RETRYABLE_CODES: Tencent says it did not carry the request out and advises a retry.
+// Everything else that is not a success or a plain refusal is ambiguous (timeouts, dropped
+// connections, HTTP 5xx, unreadable replies, OUTCOME_UNKNOWN_CODES such as 60008).
+// Since the loop only goes on after a provably harmless attempt, every earlier attempt of a
+// finished push is harmless too: the outcome is 'failed' only when no attempt can have pushed.
 import type { PushAttempt } from './client.js';
 import {
+  OUTCOME_UNKNOWN_CODES,
+  RATE_LIMIT_CODES,
   RETRYABLE_CODES,
   explainError,
   explainTransportFailure,
+  mergeExplainContext,
   type ErrorExplanation,
   type ExplainContext,
 } from './errors.js';
@@ -16,6 +26,12 @@ export type PushOutcome =
   | { kind: 'sent'; taskId: string; attempts: number }
   | { kind: 'failed'; code: number | null; info: string; explanation: ErrorExplanation; attempts: number }
   | { kind: 'unknown'; reason: string; explanation: ErrorExplanation; attempts: number };
+
+/** What pushWithRetry needs from a client. `explainContext` (the client's own facts) is optional. */
+export interface PushClient {
+  push(body: ImPushBody): Promise<PushAttempt>;
+  readonly explainContext?: ExplainContext;
+}
 
 export interface RetryOptions {
   /** Default 4. */
@@ -35,30 +51,44 @@ export interface RetryOptions {
    */
   beforeAttempt?: (attempt: number) => Promise<void>;
   onAttempt?: (attempt: number, result: PushAttempt) => void;
+  /** Merged over the client's own `explainContext`. */
   explainContext?: ExplainContext;
 }
 
-/**
- * Refusals that do not prove the push was dropped: 60008 is the REST gateway giving up on the
- * backend (Tencent's 3 s timeout), which may still have created the task. Retried like the
- * other transient codes, but treated as 'unknown' for the outcome.
- */
-export const AMBIGUOUS_REFUSAL_CODES: ReadonlySet<number> = new Set([60008]);
+/** What one attempt proves about whether the push happened. */
+export type AttemptVerdict =
+  | { kind: 'sent'; taskId: string }
+  /** Provably not pushed; `retry` says whether trying again can help. */
+  | { kind: 'not_pushed'; retry: boolean; attempt: HarmlessAttempt }
+  | { kind: 'unknown'; reason: string };
 
-const RATE_LIMIT_CODE = 90024;
+/** An attempt that can be harmless: a refusal or a request that never left. */
+export type HarmlessAttempt = Extract<PushAttempt, { kind: 'refused' | 'not_sent' }>;
+
+export function judgeAttempt(r: PushAttempt): AttemptVerdict {
+  switch (r.kind) {
+    case 'sent':
+      return { kind: 'sent', taskId: r.taskId };
+    case 'not_sent':
+      return { kind: 'not_pushed', retry: true, attempt: r };
+    case 'unknown':
+      return { kind: 'unknown', reason: r.reason };
+    case 'refused':
+      if (OUTCOME_UNKNOWN_CODES.has(r.code)) return { kind: 'unknown', reason: `Tencent answered ${r.code} (${r.explanation.title})` };
+      return { kind: 'not_pushed', retry: RETRYABLE_CODES.has(r.code), attempt: r };
+  }
+}
+
+const THROTTLE_CODE = 90024;
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export async function pushWithRetry(
-  client: { push(body: ImPushBody): Promise<PushAttempt> },
-  body: ImPushBody,
-  o: RetryOptions = {},
-): Promise<PushOutcome> {
+export async function pushWithRetry(client: PushClient, body: ImPushBody, o: RetryOptions = {}): Promise<PushOutcome> {
   const maxAttempts = Math.max(1, Math.floor(o.maxAttempts ?? 4));
   const sleep = o.sleep ?? defaultSleep;
   const random = o.random ?? Math.random;
-  let last: PushAttempt | undefined;
-  let mayHaveBeenSent: string | undefined; // reason of the latest ambiguous attempt
+  const ctx = mergeExplainContext(client.explainContext, o.explainContext);
+  let last: HarmlessAttempt | undefined;
 
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     if (o.beforeAttempt) {
@@ -66,25 +96,26 @@ export async function pushWithRetry(
         await o.beforeAttempt(attempt);
       } catch (err) {
         if (last === undefined) throw err;
-        return finalOutcome(last, attempt - 1, mayHaveBeenSent, o.explainContext);
+        return failed(last, attempt - 1, ctx);
       }
     }
     const result = await safePush(client, body);
-    last = result;
     o.onAttempt?.(attempt, result);
-    if (result.kind === 'sent') return { kind: 'sent', taskId: result.taskId, attempts: attempt };
-    const ambiguity = ambiguousReason(result);
-    if (ambiguity !== undefined) mayHaveBeenSent = ambiguity;
-    const delay = retryDelay(result, attempt, o, random);
-    if (delay === undefined || attempt === maxAttempts) return finalOutcome(result, attempt, mayHaveBeenSent, o.explainContext);
-    await sleep(delay);
+    const verdict = judgeAttempt(result);
+    if (verdict.kind === 'sent') return { kind: 'sent', taskId: verdict.taskId, attempts: attempt };
+    if (verdict.kind === 'unknown') {
+      return { kind: 'unknown', reason: verdict.reason, explanation: explainTransportFailure('unknown', verdict.reason, ctx), attempts: attempt };
+    }
+    last = verdict.attempt;
+    if (!verdict.retry || attempt === maxAttempts) return failed(last, attempt, ctx);
+    await sleep(retryDelay(result, attempt, o, random));
   }
   // Unreachable: the loop always returns on its last attempt.
   throw new Error('pushWithRetry: no attempt was made');
 }
 
 /** A client that throws gives us no proof either way, so a throw counts as 'unknown'. */
-async function safePush(client: { push(body: ImPushBody): Promise<PushAttempt> }, body: ImPushBody): Promise<PushAttempt> {
+async function safePush(client: PushClient, body: ImPushBody): Promise<PushAttempt> {
   try {
     return await client.push(body);
   } catch (err) {
@@ -93,51 +124,24 @@ async function safePush(client: { push(body: ImPushBody): Promise<PushAttempt> }
   }
 }
 
-function ambiguousReason(r: PushAttempt): string | undefined {
-  if (r.kind === 'unknown') return r.reason;
-  if (r.kind === 'refused' && AMBIGUOUS_REFUSAL_CODES.has(r.code)) return `Tencent answered ${r.code} (${r.explanation.title})`;
-  return undefined;
-}
-
-/** Milliseconds to wait before the next attempt, or undefined when retrying cannot help. */
-function retryDelay(r: PushAttempt, attempt: number, o: RetryOptions, random: () => number): number | undefined {
-  if (r.kind === 'refused') {
-    if (r.code === RATE_LIMIT_CODE) {
-      const wait = o.rateLimitWaitMs ?? 1100;
-      return wait + Math.floor(random() * wait * 0.1);
-    }
-    if (!RETRYABLE_CODES.has(r.code)) return undefined;
+/** Milliseconds to wait before the next attempt. */
+function retryDelay(r: PushAttempt, attempt: number, o: RetryOptions, random: () => number): number {
+  if (r.kind === 'refused' && r.code === THROTTLE_CODE) {
+    const wait = o.rateLimitWaitMs ?? 1100;
+    return wait + Math.floor(random() * wait * 0.1);
   }
-  // Exponential backoff with full jitter.
   const cap = Math.min(o.maxDelayMs ?? 8000, (o.baseDelayMs ?? 500) * 2 ** (attempt - 1));
+  // Tencent asked us to slow down: never retry at once (equal jitter). Otherwise full jitter.
+  if (r.kind === 'refused' && RATE_LIMIT_CODES.has(r.code)) return Math.floor(cap / 2 + random() * (cap / 2));
   return Math.floor(random() * cap);
 }
 
-function finalOutcome(
-  last: PushAttempt,
-  attempts: number,
-  mayHaveBeenSent: string | undefined,
-  ctx: ExplainContext | undefined,
-): PushOutcome {
-  if (last.kind === 'sent') return { kind: 'sent', taskId: last.taskId, attempts };
-  if (mayHaveBeenSent !== undefined) {
-    const reason = unknownReason(last, mayHaveBeenSent);
-    return { kind: 'unknown', reason, explanation: explainTransportFailure('unknown', reason), attempts };
-  }
+/** Only reached when every attempt provably did not push. */
+function failed(last: HarmlessAttempt, attempts: number, ctx: ExplainContext): PushOutcome {
   if (last.kind === 'refused') {
-    // Re-explain with the caller's context when given; the client may not have had it.
-    const explanation = ctx ? explainError(last.code, last.info, ctx) : last.explanation;
-    return { kind: 'failed', code: last.code, info: last.info, explanation, attempts };
+    // Re-explain with the merged context; the client may not have known the caller's facts.
+    return { kind: 'failed', code: last.code, info: last.info, explanation: explainError(last.code, last.info, ctx), attempts };
   }
-  // Only 'not_sent' is left: 'unknown' always sets mayHaveBeenSent.
-  const reason = last.kind === 'not_sent' ? last.reason : 'unknown';
-  return { kind: 'failed', code: null, info: reason, explanation: explainTransportFailure('not_sent', reason), attempts };
-}
-
-/** The last error, plus why the push may be out when the last attempt itself proved nothing. */
-function unknownReason(last: Exclude<PushAttempt, { kind: 'sent' }>, mayHaveBeenSent: string): string {
-  if (last.kind === 'unknown') return last.reason;
-  const lastError = last.kind === 'refused' ? `Tencent error ${last.code} (${last.explanation.title})` : last.reason;
-  if (last.kind === 'refused' && AMBIGUOUS_REFUSAL_CODES.has(last.code)) return lastError;
-  return `${lastError}; an earlier attempt may have reached Tencent (${mayHaveBeenSent})`;
+  const reason = last.reason;
+  return { kind: 'failed', code: null, info: reason, explanation: explainTransportFailure('not_sent', reason, ctx), attempts };
 }

@@ -78,7 +78,21 @@ describe('TimClient.push', () => {
     const r = remember(await client({ secretKey: 'not-the-key', userSigs: undefined }).push(textBody()));
     expect(r).toMatchObject({ kind: 'refused', code: 70009 });
     expect(r.kind === 'refused' && r.explanation.action).toContain('TIM_SECRET_KEY');
+    expect(r.kind === 'refused' && r.explanation.what).toContain(`SDKAppID ${SDKAPPID}`);
     expect(emu.pushes).toHaveLength(0);
+  });
+
+  it('refusal 70016 names the SDKAppID and the host the client called, not the settings', async () => {
+    const r = remember(await client({ sdkAppId: 1400000001, userSigs: undefined }).push(textBody()));
+    expect(r).toMatchObject({ kind: 'refused', code: 70016 });
+    const e = r.kind === 'refused' ? r.explanation : undefined;
+    expect(e?.what).toContain(`SDKAppID 1400000001 at ${new URL(emu.url).host}`);
+    expect(`${e?.what} ${e?.action}`).not.toMatch(/TIM_[A-Z]/);
+  });
+
+  it('fills its explain context with its own SDKAppID, admin and host; the caller adds to it', () => {
+    expect(client().explainContext).toEqual({ sdkAppId: SDKAPPID, admin: ADMIN, domain: new URL(emu.url).host });
+    expect(client({ explainContext: { dailyQuota: 7 } }).explainContext).toMatchObject({ sdkAppId: SDKAPPID, dailyQuota: 7 });
   });
 
   it('a timeout after sending is unknown — and the push really went out', async () => {
@@ -165,10 +179,89 @@ describe('TimClient.getAttrNames', () => {
     expect(await client().getAttrNames()).toEqual({ ok: true, names: ['sex', 'city'] });
   });
 
+  it('does not consume a fault meant for im_push', async () => {
+    emu.failNext(1, { kind: 'error', code: 91000 });
+    const c = client();
+    expect((await c.getAttrNames()).ok).toBe(true);
+    expect(remember(await c.push(textBody()))).toMatchObject({ kind: 'refused', code: 91000 });
+  });
+
   it('explains a refusal in words', async () => {
     const r = await client({ secretKey: 'not-the-key', userSigs: undefined }).getAttrNames();
     expect(r.ok).toBe(false);
     expect(!r.ok && r.message).toContain('70009');
+    if (!r.ok) reasons.push(r.message);
+  });
+});
+
+describe('TimClient.getAppInfo', () => {
+  it('reads the registered users of the latest day, asking only for the fields it needs', async () => {
+    await emu.close();
+    emu = await PushEmulator.start({ sdkAppId: SDKAPPID, secretKey: SECRET_KEY, admin: ADMIN, registeredUsers: 4321 });
+    const r = await client().getAppInfo();
+    const answered = emu.requests[0]?.response as { Result: { Date: string }[] };
+    const latest = answered.Result[0]!.Date;
+    expect(r).toEqual({ ok: true, registeredUsers: 4321, date: `${latest.slice(0, 4)}-${latest.slice(4, 6)}-${latest.slice(6)}` });
+    expect(emu.requests[0]).toMatchObject({ path: '/v4/openconfigsvr/getappinfo', body: { RequestField: ['Date', 'RegistUserNumTotal'] } });
+  });
+
+  it('explains a refusal in words with the real SDKAppID', async () => {
+    const r = await client({ secretKey: 'not-the-key', userSigs: undefined }).getAppInfo();
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.message).toContain('70009');
+    expect(!r.ok && r.message).toContain(`SDKAppID ${SDKAPPID}`);
+    if (!r.ok) reasons.push(r.message);
+  });
+
+  it('an HTTP 502 aimed at getappinfo is a plain failure and leaves im_push alone', async () => {
+    emu.failNext(1, { kind: 'http', status: 502 }, '/v4/openconfigsvr/getappinfo');
+    const c = client();
+    const r = await c.getAppInfo();
+    expect(r).toEqual({ ok: false, message: 'Could not read the number of registered users: HTTP 502.' });
+    expect((await c.push(textBody())).kind).toBe('sent');
+  });
+});
+
+describe('TimClient.getAppInfo against odd replies', () => {
+  let server: Server;
+  let reply: unknown;
+  let base: string;
+
+  beforeEach(async () => {
+    server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(reply)));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.close()));
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  const day = (Date: string, RegistUserNumTotal: unknown) => ({ Date, RegistUserNumTotal, ActiveUserNum: '1' });
+
+  it.each([
+    ['strings, newest first, no ActionStatus', { ErrorCode: 0, ErrorInfo: 'OK', Result: [day('20260109', '53091'), day('20260108', '52000')] }, { ok: true, registeredUsers: 53091, date: '2026-01-09' }],
+    ['numbers, oldest first, with ActionStatus', { ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '', Result: [day('20260108', 10), day('20260109', 11)] }, { ok: true, registeredUsers: 11, date: '2026-01-09' }],
+    ['a day without the figure is skipped', { ErrorCode: 0, Result: [day('20260110', undefined), day('20260109', '5')] }, { ok: true, registeredUsers: 5, date: '2026-01-09' }],
+  ])('%s', async (_name, json, expected) => {
+    reply = json;
+    expect(await client({ baseUrl: base }).getAppInfo()).toEqual(expected);
+  });
+
+  it.each([
+    ['no days', { ErrorCode: 0, ErrorInfo: 'OK', Result: [] }, /no operations data/],
+    ['no Result', { ErrorCode: 0, ErrorInfo: 'OK' }, /no operations data/],
+    ['a figure that is not a count', { ErrorCode: 0, Result: [day('20260109', '12a')] }, /not understood/],
+    ['a bad Date', { ErrorCode: 0, Result: [day('2026-01-09', '1')] }, /not understood/],
+    ['FAIL with code 0', { ActionStatus: 'FAIL', ErrorCode: 0, ErrorInfo: '' }, /contradictory/],
+    ['a database error', { ActionStatus: 'FAIL', ErrorCode: 130011, ErrorInfo: 'sql query error' }, /130011.*database/],
+    ['an unknown code', { ErrorCode: 4242, ErrorInfo: 'odd' }, /4242/],
+  ])('%s → not ok', async (_name, json, message) => {
+    reply = json;
+    const r = await client({ baseUrl: base }).getAppInfo();
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.message).toMatch(message);
     if (!r.ok) reasons.push(r.message);
   });
 });

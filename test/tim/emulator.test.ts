@@ -5,6 +5,7 @@ import { ADMIN, SDKAPPID, SECRET_KEY, textBody } from './helpers.js';
 
 const PUSH = '/v4/all_member_push/im_push';
 const ATTRS = '/v4/all_member_push/im_get_attr_name';
+const APP_INFO = '/v4/openconfigsvr/getappinfo';
 const T0 = Date.UTC(2026, 0, 10, 4, 0, 0); // 12:00 in Shanghai
 
 let emu: PushEmulator;
@@ -78,6 +79,52 @@ describe('accepting a push', () => {
   it('answers im_get_attr_name with the configured names', async () => {
     await start({ attrNames: ['sex', 'city'] });
     expect(await json({ path: ATTRS, body: {} })).toEqual({ ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '', AttrNames: { '0': 'sex', '1': 'city' } });
+  });
+});
+
+describe('getappinfo (operations data)', () => {
+  type Day = Record<string, string>;
+  const days = async (o: CallOptions = {}) => (await json({ path: APP_INFO, body: {}, ...o })) as unknown as { ErrorCode: number; ErrorInfo: string; Result: Day[]; ActionStatus?: string };
+
+  it('answers the documented shape: no ActionStatus, ErrorInfo "OK", newest day first, figures as strings', async () => {
+    await start({ registeredUsers: 5000 });
+    const r = await days();
+    expect(r).toMatchObject({ ErrorCode: 0, ErrorInfo: 'OK' });
+    expect(r.ActionStatus).toBeUndefined();
+    expect(r.Result.map((d) => d.Date)).toEqual(['20260109', '20260108', '20260107']); // T0 is 2026-01-10 in Beijing
+    expect(r.Result[0]).toMatchObject({ RegistUserNumTotal: '5000', AppId: String(SDKAPPID) });
+    for (const d of r.Result) for (const v of Object.values(d)) expect(typeof v).toBe('string');
+    for (const f of ['ActiveUserNum', 'LoginUserNum', 'MaxOnlineNum', 'RegistUserNumOneDay']) expect(r.Result[0]).toHaveProperty(f);
+    // History grows towards the latest day.
+    const totals = r.Result.map((d) => Number(d.RegistUserNumTotal));
+    expect(totals[0]).toBeGreaterThan(totals[2]!);
+  });
+
+  it('counts days in Beijing time', async () => {
+    nowMs = Date.UTC(2026, 0, 10, 16, 30); // 00:30 on 11 January in Beijing
+    expect((await days()).Result[0]?.Date).toBe('20260110');
+  });
+
+  it('RequestField selects the fields (Date always comes along)', async () => {
+    const r = await days({ body: { RequestField: ['RegistUserNumTotal'] } });
+    expect(r.Result).toHaveLength(3);
+    for (const d of r.Result) expect(Object.keys(d).sort()).toEqual(['Date', 'RegistUserNumTotal']);
+  });
+
+  it('the default is 12345 registered users, and setRegisteredUsers changes it', async () => {
+    expect((await days()).Result[0]?.RegistUserNumTotal).toBe('12345');
+    emu.setRegisteredUsers(77);
+    expect((await days()).Result[0]?.RegistUserNumTotal).toBe('77');
+  });
+
+  it.each([
+    ['body not JSON', { rawBody: '{' }, 130001],
+    ['RequestField not a list', { body: { RequestField: 'Date' } }, 130001],
+    ['sig made with another key', { sig: { secretKey: 'another-key' } }, 70009],
+    ['non-admin identifier', { query: { identifier: 'bob' } }, 90009],
+    ['URL SDKAppID of another app', { query: { sdkappid: '1400000001' } }, 70016],
+  ] as [string, CallOptions, number][])('%s → %i (same checks as im_push)', async (_name, o, code) => {
+    expect(await json({ path: APP_INFO, ...o })).toMatchObject({ ActionStatus: 'FAIL', ErrorCode: code });
   });
 });
 
@@ -158,15 +205,46 @@ describe('limits', () => {
     expect(emu.pushes).toHaveLength(1);
   });
 
-  it('de-duplicates for 7 days only', async () => {
-    await start({ dailyQuota: 1000 });
+  it('de-duplicates within 1 second by default: the same body 1.2 s later is a second task', async () => {
     const body = textBody();
     const first = await json({ body });
-    nowMs = T0 + 7 * 24 * 3600 * 1000;
+    nowMs = T0 + 999;
+    expect(await json({ body })).toMatchObject({ ErrorCode: 0, TaskId: first.TaskId });
+    nowMs = T0 + 1200;
     const later = await json({ body });
     expect(later.ErrorCode).toBe(0);
     expect(later.TaskId).not.toBe(first.TaskId);
+    expect(emu.acceptedFor(body.MsgRandom).map((p) => p.taskId)).toEqual([first.TaskId, later.TaskId]);
+  });
+
+  it('dedupWindowMs sets the window (here the old 7-day reading)', async () => {
+    await start({ dedupWindowMs: 7 * 24 * 3600 * 1000, dailyQuota: 1000 });
+    const body = textBody();
+    const first = await json({ body });
+    nowMs = T0 + 7 * 24 * 3600 * 1000 - 1;
+    expect((await json({ body })).TaskId).toBe(first.TaskId);
+    nowMs = T0 + 7 * 24 * 3600 * 1000;
+    expect((await json({ body })).TaskId).not.toBe(first.TaskId);
+    expect(emu.acceptedFor(body.MsgRandom)).toHaveLength(2);
+  });
+
+  it('dedupWindowMs 0 de-duplicates nothing', async () => {
+    await start({ dedupWindowMs: 0, minIntervalMs: 0 });
+    const body = textBody();
+    const first = await json({ body });
+    nowMs += 1;
+    expect((await json({ body })).TaskId).not.toBe(first.TaskId);
+    expect(emu.acceptedFor(body.MsgRandom)).toHaveLength(2);
+  });
+
+  it('acceptedFor counts only the tasks of that MsgRandom', async () => {
+    await start({ minIntervalMs: 0 });
+    await json({ body: textBody('a', 7) });
+    nowMs += 1;
+    await json({ body: textBody('b', 8) });
     expect(emu.pushes).toHaveLength(2);
+    expect(emu.acceptedFor(7).map((p) => p.body.MsgRandom)).toEqual([7]);
+    expect(emu.acceptedFor(9)).toEqual([]);
   });
 });
 
@@ -229,6 +307,46 @@ describe('fault injection', () => {
     await expect(call()).rejects.toThrow();
     expect(emu.pushes).toHaveLength(n);
     expect(emu.requests[0]?.response).toBeNull();
+  });
+
+  it('faults aim at im_push by default: other paths do not consume them', async () => {
+    await start({ attrNames: ['sex'] });
+    emu.failNext(1, { kind: 'error', code: 91000 });
+    expect((await json({ path: ATTRS, body: {} })).ErrorCode).toBe(0);
+    expect((await json({ path: APP_INFO, body: {} })).ErrorCode).toBe(0);
+    expect((await json()).ErrorCode).toBe(91000);
+    expect((await json()).ErrorCode).toBe(0);
+  });
+
+  it('a fault can aim at another path, or at any path', async () => {
+    emu.failNext(1, { kind: 'http', status: 502 }, APP_INFO);
+    expect((await json()).ErrorCode).toBe(0);
+    expect((await call({ path: APP_INFO, body: {} })).status).toBe(502);
+    emu.failNext(1, { kind: 'error', code: 60008 }, '*');
+    expect((await json({ path: ATTRS, body: {} })).ErrorCode).toBe(60008);
+    expect(() => emu.failNext(1, { kind: 'malformed' }, '/v4/openim/sendmsg')).toThrow(RangeError);
+  });
+
+  it('error with accept: the push goes out, then the error is answered', async () => {
+    const body = textBody();
+    emu.failNext(1, { kind: 'error', code: 60008, accept: true });
+    expect((await json({ body })).ErrorCode).toBe(60008);
+    expect(emu.acceptedFor(body.MsgRandom)).toHaveLength(1);
+  });
+
+  it('http with accept: the push goes out, then the gateway answers 502', async () => {
+    const body = textBody();
+    emu.failNext(1, { kind: 'http', status: 502, accept: true });
+    expect((await call({ body })).status).toBe(502);
+    expect(emu.acceptedFor(body.MsgRandom)).toHaveLength(1);
+  });
+
+  it('error and http without accept push nothing (91000, 503)', async () => {
+    emu.failNext(1, { kind: 'error', code: 91000 });
+    emu.failNext(1, { kind: 'http', status: 503 });
+    expect((await json()).ErrorCode).toBe(91000);
+    expect((await call()).status).toBe(503);
+    expect(emu.pushes).toHaveLength(0);
   });
 
   it('reset clears pushes, requests, faults and limits', async () => {

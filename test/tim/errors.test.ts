@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { EXPLAINED_CODES, RETRYABLE_CODES, explainError, explainTransportFailure } from '../../src/tim/errors.js';
+import {
+  EXPLAINED_CODES,
+  OUTCOME_UNKNOWN_CODES,
+  RATE_LIMIT_CODES,
+  RETRYABLE_CODES,
+  explainError,
+  explainTransportFailure,
+  mergeExplainContext,
+  type ExplainContext,
+} from '../../src/tim/errors.js';
 
-/** Every code in the reference (§1.6, §5) and a word its explanation must mention. */
+/** Every code in the reference (§1.6, §5; getappinfo's own codes) and a word its explanation must mention. */
 const SUBJECTS: Record<number, RegExp> = {
   90001: /JSON/, 90002: /message content|MsgBody/, 90004: /MsgSeq|sequence/, 90005: /MsgRandom/, 90007: /list/,
   90009: /admin/, 90010: /format/, 90018: /accounts/, 90020: /50 bytes/, 90022: /both/, 90024: /1 second/,
@@ -16,8 +25,12 @@ const SUBJECTS: Record<number, RegExp> = {
   70014: /SDKAppID/, 70016: /region/, 70020: /SDKAppID/, 70050: /1 minute/, 70051: /blocklist/, 70052: /invalidated/,
   70107: /exist/, 70114: /security/, 70169: /timed out/, 70202: /timed out/, 70206: /batch/, 70398: /trial/,
   70402: /field/, 70403: /admin/, 70500: /internal/, 71000: /trial/,
+  130001: /JSON/, 130009: /database/, 130010: /database/, 130011: /database/, 130012: /database/,
 };
 const REFERENCE_CODES = Object.keys(SUBJECTS).map(Number);
+const SINGAPORE: ExplainContext = { sdkAppId: 1400000000, domain: 'adminapisgp.im.qcloud.com', admin: 'administrator' };
+/** Setting names that must not appear where the app knows the values. */
+const SETTING_NAME = /TIM_[A-Z_]+|EMULATOR_[A-Z_]+|PUSH_[A-Z_]+/;
 
 describe('explainError', () => {
   it.each(REFERENCE_CODES)('%i has a plain explanation of its subject', (code) => {
@@ -34,34 +47,72 @@ describe('explainError', () => {
     expect([...EXPLAINED_CODES].sort()).toEqual([...REFERENCE_CODES].sort());
   });
 
-  it('90045 names the editions, the console switch and the 48 h delay', () => {
-    const { what, action, retry } = explainError(90045, '', { sdkAppId: 1400000000 });
+  it('each explanation is short: one sentence of what happened, one of what to do', () => {
+    for (const code of REFERENCE_CODES) {
+      const e = explainError(code, undefined, SINGAPORE);
+      expect([code, e.what.length < 220, e.action.length < 420]).toEqual([code, true, true]);
+    }
+  });
+
+  it('90045 names the SDKAppID, the editions, the console switch and the 48 h delay; no setting names', () => {
+    const { what, action, retry } = explainError(90045, '', SINGAPORE);
     const text = `${what} ${action}`;
-    for (const word of ['Flagship', 'Ultimate', 'Pro', '1400000000', 'Feature configuration › Login and message › All-member push settings', '48 hours']) {
+    for (const word of ['SDKAppID 1400000000', 'Flagship', 'Ultimate', 'Pro', 'Feature configuration › Login and message › All-member push settings', '48 hours']) {
       expect(text).toContain(word);
     }
+    expect(text).not.toMatch(SETTING_NAME);
     expect(retry).toBe('no');
   });
 
-  it('90047 states the quota, its reset and the ticket, with defaults', () => {
+  it('90047 names the SDKAppID, the quota, its reset and the ticket; no setting names', () => {
     const d = explainError(90047);
-    expect(`${d.what} ${d.action}`).toMatch(/100 pushes per day[\s\S]*midnight Asia\/Shanghai[\s\S]*ticket/);
+    expect(`${d.what} ${d.action}`).toMatch(/all 100 pushes of today[\s\S]*midnight Asia\/Shanghai[\s\S]*ticket/);
     expect(d.retry).toBe('no');
-    const c = explainError(90047, undefined, { dailyQuota: 300, quotaTimezone: 'Europe/Berlin' });
-    expect(`${c.what} ${c.action}`).toMatch(/300 pushes per day[\s\S]*midnight Europe\/Berlin/);
+    const c = explainError(90047, undefined, { ...SINGAPORE, dailyQuota: 300, quotaTimezone: 'Europe/Berlin' });
+    const text = `${c.what} ${c.action}`;
+    expect(text).toMatch(/SDKAppID 1400000000 has used all 300 pushes of today[\s\S]*midnight Europe\/Berlin/);
+    expect(text).not.toMatch(SETTING_NAME);
+  });
+
+  it.each([70016, 70020, 60006])('%i names the SDKAppID and the domain it called, not the settings', (code) => {
+    const e = explainError(code, undefined, SINGAPORE);
+    const text = `${e.what} ${e.action}`;
+    expect(e.what).toContain('SDKAppID 1400000000');
+    expect(e.what).toContain('adminapisgp.im.qcloud.com (Singapore)');
+    expect(e.action).toMatch(/data center where SDKAppID 1400000000 was created/);
+    expect(text).not.toMatch(SETTING_NAME);
+  });
+
+  it('70016 names a base URL host that is not a Tencent domain as it is', () => {
+    const e = explainError(70016, undefined, { sdkAppId: 1400000000, domain: '127.0.0.1:9000' });
+    expect(e.what).toBe('Tencent found no key for SDKAppID 1400000000 at 127.0.0.1:9000.');
+  });
+
+  it('70020 derives the domain from the region name when only the region is known', () => {
+    const e = explainError(70020, undefined, { sdkAppId: 1400000000, region: 'seoul' });
+    expect(e.what).toContain('adminapikr.im.qcloud.com (Seoul)');
+  });
+
+  it('falls back to the setting names only when the values are not known', () => {
+    const e = explainError(70016);
+    expect(`${e.what} ${e.action}`).toContain('TIM_SDKAPPID');
+    expect(e.what).toContain('TIM_REGION / TIM_BASE_URL');
   });
 
   it.each([
-    [70001, ['TIM_SECRET_KEY', 'clock']],
-    [70003, ['TIM_SECRET_KEY', 'TIM_SDKAPPID', 'TIM_ADMIN']],
-    [70009, ['TIM_SECRET_KEY', 'TIM_SDKAPPID', '1400000000']],
-    [70013, ['TIM_ADMIN']],
-    [70014, ['TIM_SDKAPPID', 'TIM_SECRET_KEY']],
-    [70016, ['TIM_REGION', 'TIM_BASE_URL', 'TIM_SDKAPPID', 'singapore']],
-    [70020, ['TIM_REGION', 'TIM_BASE_URL', 'singapore']],
-  ] as const)('%i says how to fix the credentials or region', (code, words) => {
-    const e = explainError(code, undefined, { region: 'singapore', sdkAppId: 1400000000 });
-    for (const w of words) expect(`${e.what} ${e.action}`).toContain(w);
+    [70001, ['clock', 'TIM_SECRET_KEY', 'SDKAppID 1400000000']],
+    [70003, ['TIM_SECRET_KEY', 'SDKAppID 1400000000', '“administrator”']],
+    [70009, ['TIM_SECRET_KEY', 'SDKAppID 1400000000', 'Basic information']],
+    [70013, ['“administrator”']],
+    [70014, ['SDKAppID 1400000000', 'TIM_SECRET_KEY']],
+    [90009, ['“administrator”', 'App admins', 'SDKAppID 1400000000']],
+    [60010, ['“administrator”', 'App admins']],
+  ] as const)('%i names the real values and says how to fix the credentials', (code, words) => {
+    const e = explainError(code, undefined, SINGAPORE);
+    const text = `${e.what} ${e.action}`;
+    for (const w of words) expect(text).toContain(w);
+    // The secret key cannot be shown, so its setting is named; the others are shown as values.
+    expect(text).not.toMatch(/TIM_SDKAPPID|TIM_REGION|TIM_ADMIN|TIM_BASE_URL/);
   });
 
   it('explains an unknown code with the code and Tencent’s words', () => {
@@ -83,37 +134,58 @@ describe('explainError', () => {
 });
 
 describe('retry advice', () => {
-  const yes = [91000, 60007, 60008, 60011, 60013, 60014, 60018, 60019, 70169, 70202, 70500];
-  // 90051 (recall limit, 1/s) is also 'wait'; recall is not used by im_push.
-  const wait = [90024, 70050, 90051];
+  const yes = [91000];
+  // 90051 (recall limit, 1/s) and 70050 (lock-out) are 'wait' but not retried automatically.
+  const wait = [90024, 60007, 60011, 60018, 60019, 70050, 90051];
 
   it.each(yes)('%i → yes', (code) => expect(explainError(code).retry).toBe('yes'));
   it.each(wait)('%i → wait', (code) => expect(explainError(code).retry).toBe('wait'));
 
-  it('everything else in the reference → no (never retry the quota)', () => {
+  it('everything else in the reference → no (never retry the quota or an ambiguous code)', () => {
     const others = REFERENCE_CODES.filter((c) => !yes.includes(c) && !wait.includes(c));
     expect(others).toContain(90047);
+    expect(others).toContain(60008);
     for (const code of others) expect([code, explainError(code).retry]).toEqual([code, 'no']);
   });
 
-  it('RETRYABLE_CODES is exactly the “yes” codes', () => {
-    expect([...RETRYABLE_CODES].sort()).toEqual([...yes].sort());
+  it('RETRYABLE_CODES is 91000 and the rate limits: the refusals documented as "not done, retry"', () => {
+    expect([...RATE_LIMIT_CODES].sort()).toEqual([60007, 60011, 60018, 60019, 90024]);
+    expect([...RETRYABLE_CODES].sort()).toEqual([60007, 60011, 60018, 60019, 90024, 91000]);
+  });
+
+  it('OUTCOME_UNKNOWN_CODES are the timeouts and internal failures behind the gateway, none retryable', () => {
+    expect([...OUTCOME_UNKNOWN_CODES].sort()).toEqual([60008, 60013, 60014, 70169, 70202, 70500]);
+    for (const code of OUTCOME_UNKNOWN_CODES) {
+      expect(RETRYABLE_CODES.has(code)).toBe(false);
+      const e = explainError(code, undefined, SINGAPORE);
+      expect(e.what).toMatch(/may still have been (created|carried out)/);
+      expect(e.action).toContain('does not send it again');
+      expect(e.action).toContain('SDKAppID 1400000000');
+    }
+  });
+});
+
+describe('mergeExplainContext', () => {
+  it('later contexts win, but undefined never hides a known value', () => {
+    expect(mergeExplainContext({ sdkAppId: 1, dailyQuota: 5 }, undefined, { dailyQuota: 7, sdkAppId: undefined })).toEqual({ sdkAppId: 1, dailyQuota: 7 });
   });
 });
 
 describe('explainTransportFailure', () => {
-  it('not_sent: nothing went out, safe to retry', () => {
-    const e = explainTransportFailure('not_sent', 'connection refused (ECONNREFUSED)');
+  it('not_sent: nothing went out, safe to retry; names the domain it could not reach', () => {
+    const e = explainTransportFailure('not_sent', 'connection refused (ECONNREFUSED)', SINGAPORE);
     expect(e).toMatchObject({ code: null, retry: 'yes' });
     expect(e.what).toContain('never left');
     expect(e.what).toContain('ECONNREFUSED');
+    expect(e.action).toContain('adminapisgp.im.qcloud.com (Singapore)');
+    expect(e.action).not.toMatch(SETTING_NAME);
   });
 
-  it('unknown: may have gone out, check the console, do not re-approve blindly', () => {
-    const e = explainTransportFailure('unknown', 'no answer within the response timeout');
-    expect(e).toMatchObject({ code: null, retry: 'no' });
+  it('unknown: may have gone out, not sent again, check the console for the SDKAppID first', () => {
+    const e = explainTransportFailure('unknown', 'no answer within the response timeout', SINGAPORE);
+    expect(e).toMatchObject({ code: null, retry: 'no', title: 'Outcome unknown' });
     expect(e.what).toContain('MAY have gone out');
-    expect(e.action).toMatch(/push records.*console.*before requesting again.*do not re-approve blindly/);
+    expect(e.action).toMatch(/does not send it again.*push records of SDKAppID 1400000000.*Tencent Cloud IM console.*before requesting it again/);
   });
 
   it('scrubs URLs from the reason', () => {
