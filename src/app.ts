@@ -1,33 +1,42 @@
+import { hostname } from 'node:os';
 import type { Server } from 'node:http';
+import { randomBytes } from 'node:crypto';
 import { App, LogLevel, type Logger as BoltLogger } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
+import { reachesEveryone } from './broadcast/decisions.js';
 import { BroadcastService, type Clock } from './broadcast/service.js';
-import type { AtomicKv } from './broadcast/store/atomic-kv.js';
-import { openKv } from './broadcast/store/open.js';
+import type { UnrecordedResult } from './broadcast/push-runner.js';
+import { openStore } from './broadcast/store/open.js';
+import type { Store } from './broadcast/store/store.js';
+import type { BroadcastRequest } from './broadcast/types.js';
 import type { Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { registerActions } from './slack/actions/index.js';
 import { Approvers } from './slack/approvers.js';
-import { AttributeNames } from './slack/attribute-names.js';
 import type { ListenerDeps } from './slack/deps.js';
 import { registerCommands } from './slack/commands/index.js';
 import { registerEvents } from './slack/events/index.js';
 import { Notifier } from './slack/notifier.js';
 import { registerViews } from './slack/views/index.js';
 import { TimClient } from './tim/client.js';
-import { resolveBaseUrl } from './tim/regions.js';
+import { AttributeNameCache, AudienceSizeCache } from './tim/lookup-cache.js';
+import { REGIONS, resolveBaseUrl } from './tim/regions.js';
 import { UserSigCache } from './tim/usersig.js';
+import type { ViewContext } from '../views/context.js';
 
 export interface RunningApp {
   app: App;
   service: BroadcastService;
   notifier: Notifier;
-  kv: AtomicKv;
+  store: Store;
   logger: Logger;
-  /** Recover interrupted requests, deliver owed notifications, then listen. Returns the HTTP port (HTTP mode). */
+  sandbox: boolean;
+  /** Settle what a previous run left behind, deliver owed notifications, then listen. Returns the HTTP port. */
   start(): Promise<{ port?: number }>;
   /** Stop taking new work, let pushes in flight finish and be recorded, close the store. */
   stop(): Promise<void>;
+  /** Push results known but not yet recorded (printed when the shutdown budget runs out). */
+  abandon(): UnrecordedResult[];
   /** Resolves when all work started after an ack has finished (tests, shutdown). */
   idle(): Promise<void>;
 }
@@ -35,8 +44,10 @@ export interface RunningApp {
 export interface BuildOptions {
   logger?: Logger;
   clock?: Clock;
-  /** Outbox sweep interval; the sweep retries Slack notifications that failed. */
+  /** Outbox sweep interval; owed notifications are also delivered at once and retried by timers. */
   outboxIntervalMs?: number;
+  /** How often leases, expiry and schedules are checked. */
+  sweepIntervalMs?: number;
   /** Retry tuning of the push (tests use short waits). */
   pushRetry?: { baseDelayMs?: number; maxDelayMs?: number; rateLimitWaitMs?: number };
 }
@@ -60,6 +71,8 @@ function boltLogger(log: Logger): BoltLogger {
 
 /** Build the whole app from validated settings: store, Tencent client, domain, Bolt, listeners. */
 export async function buildApp(config: Config, o: BuildOptions = {}): Promise<RunningApp> {
+  const instanceId = config.INSTANCE_ID ?? `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`;
+  const sandbox = false;
   const userSigs = new UserSigCache({ sdkAppId: config.TIM_SDKAPPID, secretKey: config.TIM_SECRET_KEY, identifier: config.TIM_ADMIN });
   const logger =
     o.logger ??
@@ -68,22 +81,37 @@ export async function buildApp(config: Config, o: BuildOptions = {}): Promise<Ru
       secrets: [config.SLACK_BOT_TOKEN, config.SLACK_SIGNING_SECRET, config.SLACK_APP_TOKEN, config.TIM_SECRET_KEY],
       extraSecrets: () => [userSigs.get()],
     });
-  const kv = await openKv(config.STORE_URL);
+  const store = await openStore(config.STORE_URL);
+  const baseUrl = resolveBaseUrl({ region: config.TIM_REGION, ...(config.TIM_BASE_URL ? { baseUrl: config.TIM_BASE_URL } : {}) });
   const tim = new TimClient({
     sdkAppId: config.TIM_SDKAPPID,
     secretKey: config.TIM_SECRET_KEY,
     admin: config.TIM_ADMIN,
-    baseUrl: resolveBaseUrl({ region: config.TIM_REGION, ...(config.TIM_BASE_URL ? { baseUrl: config.TIM_BASE_URL } : {}) }),
+    baseUrl,
     responseTimeoutMs: config.TIM_TIMEOUT_MS,
     userSigs,
+    explainContext: { region: REGIONS[config.TIM_REGION]?.label ?? config.TIM_REGION, dailyQuota: config.DAILY_QUOTA, quotaTimezone: config.QUOTA_TIMEZONE },
   });
+
+  const kicks = new Set<(r: BroadcastRequest) => void>();
   const service = new BroadcastService({
-    kv,
+    store,
     pusher: tim,
     dailyQuota: config.DAILY_QUOTA,
     quotaTimeZone: config.QUOTA_TIMEZONE,
+    everyoneApprovals: config.EVERYONE_APPROVALS,
+    targetedApprovals: config.TARGETED_APPROVALS,
+    requestTtlMs: config.REQUEST_TTL_SECONDS * 1000,
+    maxLateMs: config.SCHEDULE_MAX_LATE_SECONDS * 1000,
+    leaseMs: config.PUSH_LEASE_SECONDS * 1000,
+    ...(config.QUIET_HOURS ? { quietHours: config.QUIET_HOURS } : {}),
     retry: { maxAttempts: config.PUSH_MAX_ATTEMPTS, ...o.pushRetry },
+    explainContext: tim.explainContext,
     logger,
+    instanceId,
+    onChange: (r) => {
+      for (const k of kicks) k(r);
+    },
     ...(o.clock ? { clock: o.clock } : {}),
   });
 
@@ -130,16 +158,54 @@ export async function buildApp(config: Config, o: BuildOptions = {}): Promise<Ru
   });
 
   const approvers = new Approvers(config.APPROVERS, app.client, { cacheMs: config.APPROVERS_CACHE_SECONDS * 1000, logger });
-  const notifier = new Notifier({ client: app.client, service, approvalChannel: config.APPROVAL_CHANNEL_ID, logger });
-  const attributeNames = new AttributeNames(() => tim.getAttrNames());
+  const attributeNames = new AttributeNameCache(tim);
+  const audienceSize = new AudienceSizeCache(tim);
+
+  /** Card permalinks of the requests `r` links to. */
+  const linksOf = async (r: BroadcastRequest): Promise<Record<string, string | undefined>> => {
+    const ids = [r.againOf, ...(r.againAs ?? [])].filter((x): x is string => Boolean(x));
+    const links: Record<string, string | undefined> = {};
+    if (r.duplicateOf) links[r.duplicateOf.id] = r.duplicateOf.card?.permalink;
+    await Promise.all(
+      ids.map(async (id) => {
+        links[id] = (await service.get(id).catch(() => undefined))?.card?.permalink;
+      }),
+    );
+    return links;
+  };
+  const viewContext = async (r?: BroadcastRequest): Promise<ViewContext> => {
+    const [quota, size, links] = await Promise.all([
+      service.quotaStatus(),
+      r && reachesEveryone(r) ? audienceSize.get() : Promise.resolve(undefined),
+      r ? linksOf(r) : Promise.resolve({}),
+    ]);
+    return {
+      now: service.clock.now(),
+      sandbox,
+      approvalChannel: config.APPROVAL_CHANNEL_ID,
+      approvers: approvers.list(),
+      quota,
+      ...(config.QUIET_HOURS ? { quietHours: config.QUIET_HOURS } : {}),
+      ...(size ? { audienceSize: size.kind === 'known' ? { count: size.value.registeredUsers, date: size.value.date } : ('unknown' as const) } : {}),
+      links,
+    };
+  };
+
+  const notifier = new Notifier({ client: app.client, service, approvalChannel: config.APPROVAL_CHANNEL_ID, logger, viewContext });
+  kicks.add((r) => void notifier.kick(r.id));
+
   const pending = new Set<Promise<unknown>>();
   const deps: ListenerDeps = {
     service,
-    notifier,
     approvers,
     approvalChannel: config.APPROVAL_CHANNEL_ID,
     logger,
-    attributeNames: () => attributeNames.get(),
+    sandbox,
+    attributeNames: async () => {
+      const names = await attributeNames.names();
+      return names.length ? names : undefined;
+    },
+    viewContext,
     track: async (work) => {
       const running = work().then(
         () => undefined,
@@ -160,39 +226,47 @@ export async function buildApp(config: Config, o: BuildOptions = {}): Promise<Ru
 
   let stopped = false;
   const idle = async () => {
-    while (pending.size) await Promise.allSettled([...pending]);
+    for (;;) {
+      await new Promise((r) => setImmediate(r));
+      if (!pending.size && !service.runner.isBusy() && !notifier.isBusy()) return;
+      await Promise.allSettled([...pending]);
+      await service.drain();
+      await notifier.idle();
+    }
   };
   return {
     app,
     service,
     notifier,
-    kv,
+    store,
     logger,
+    sandbox,
     async start() {
-      await service.recover();
+      await service.start(o.sweepIntervalMs ?? 1000);
       await notifier.deliverDue().catch((error) => logger.warn('could not deliver owed notifications yet', { error }));
       notifier.start(o.outboxIntervalMs ?? 5000);
       if (socketMode) {
         await app.start();
-        logger.info('tim-broadcast running in Socket Mode');
+        logger.info('tim-broadcast running in Socket Mode', { instance: instanceId });
         return {};
       }
       const server = (await app.start(config.PORT)) as Server;
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : config.PORT;
-      logger.info('tim-broadcast listening', { port, path: '/slack/events' });
+      logger.info('tim-broadcast listening', { port, path: '/slack/events', instance: instanceId });
       return { port };
     },
     idle,
+    abandon: () => service.abandon(),
     async stop() {
       if (stopped) return;
       stopped = true;
       await app.stop().catch((error: unknown) => logger.warn('error while stopping the Slack receiver', { error }));
-      await service.drain();
+      await service.stop();
       await idle();
       await notifier.stop();
       await tim.close().catch(() => undefined);
-      await kv.close();
+      await store.close();
       logger.info('tim-broadcast stopped');
     },
   };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isValidTimeZone } from './broadcast/quota.js';
+import { isValidTimeZone } from './broadcast/time.js';
 import { REGION_NAMES, type RegionName } from './tim/regions.js';
 
 // Every setting the app reads, validated once at start. A wrong or missing one stops the
@@ -51,6 +51,27 @@ const EnvSchema = z
     ),
     DAILY_QUOTA: intWithDefault(100, 1, 1_000_000),
     QUOTA_TIMEZONE: optionalString.default('Asia/Shanghai').refine(isValidTimeZone, 'must be an IANA time zone like Asia/Shanghai'),
+    REQUEST_TTL_SECONDS: intWithDefault(86400, 1, 90 * 86400),
+    EVERYONE_APPROVALS: intWithDefault(1, 1, 10),
+    TARGETED_APPROVALS: intWithDefault(1, 1, 10),
+    SCHEDULE_MAX_LATE_SECONDS: intWithDefault(3600, 0, 30 * 86400),
+    PUSH_LEASE_SECONDS: intWithDefault(30, 2, 3600),
+    QUIET_HOURS: optionalString.transform((v, ctx) => {
+      if (v === undefined) return undefined;
+      const m = /^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$/.exec(v);
+      if (!m) {
+        ctx.addIssue({ code: 'custom', message: 'must be HH:MM-HH:MM, e.g. 22:00-08:00' });
+        return z.NEVER;
+      }
+      const startMinute = Number(m[1]) * 60 + Number(m[2]);
+      const endMinute = Number(m[3]) * 60 + Number(m[4]);
+      if (startMinute === endMinute) {
+        ctx.addIssue({ code: 'custom', message: 'must not start and end at the same time' });
+        return z.NEVER;
+      }
+      return { startMinute, endMinute };
+    }),
+    INSTANCE_ID: optionalString,
     LOG_LEVEL: optionalString.default('info').pipe(z.enum(['debug', 'info', 'warn', 'error'], { error: 'must be debug, info, warn or error' })),
   })
   // `when`: runs even if other settings are wrong, so that every missing setting is named at once.

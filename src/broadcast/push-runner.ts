@@ -78,6 +78,10 @@ export class PushRunner {
     return this.working.has(id);
   }
 
+  isBusy(): boolean {
+    return this.working.size > 0;
+  }
+
   /** Push a request this instance has just claimed (approved, with our lease and a quota slot). */
   start(request: BroadcastRequest, slotAt: number | undefined): Promise<BroadcastRequest | undefined> {
     const existing = this.working.get(request.id);

@@ -19,6 +19,11 @@ export class Approvers {
     this.groups = ids.filter((id) => id.startsWith('S'));
   }
 
+  /** As configured: user ids and user-group ids (for mentions). */
+  list(): { users: string[]; groups: string[] } {
+    return { users: [...this.users], groups: [...this.groups] };
+  }
+
   async isApprover(userId: string): Promise<boolean> {
     if (this.users.has(userId)) return true;
     if (this.groups.length === 0) return false;

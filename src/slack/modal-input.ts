@@ -10,11 +10,15 @@ export type BlockErrors = Record<string, string>;
 /** Form field → the block that shows its error (the modal's own table of block ids). */
 export const FIELD_BLOCK: Record<DraftField, string> = REQUEST_FIELDS;
 
-type StateValues = Record<string, Record<string, { type?: string; value?: string | null; selected_option?: { value: string } | null; selected_options?: { value: string }[] }>>;
+type StateValues = Record<
+  string,
+  Record<string, { type?: string; value?: string | null; selected_option?: { value: string } | null; selected_options?: { value: string }[]; selected_date_time?: number | null }>
+>;
 
 function read(values: StateValues, blockId: string): string {
   const element = values[blockId]?.[blockId];
   if (!element) return '';
+  if (element.selected_date_time !== undefined) return element.selected_date_time === null ? '' : String(element.selected_date_time);
   if (element.selected_option !== undefined) return element.selected_option?.value ?? '';
   if (element.selected_options !== undefined) return element.selected_options.map((o) => o.value).join(',');
   return element.value ?? '';
@@ -55,7 +59,10 @@ function duplicateTag(tags: string[]): string | undefined {
 }
 
 /** Read the modal into a draft, applying the modal's own rules (the push rules come after). */
-export function draftFromModal(values: StateValues): { ok: true; draft: BroadcastDraft } | { ok: false; errors: BlockErrors } {
+export function draftFromModal(
+  values: StateValues,
+  o: { attributeNames?: string[] | undefined } = {},
+): { ok: true; draft: BroadcastDraft } | { ok: false; errors: BlockErrors } {
   const errors: BlockErrors = {};
   const message = read(values, 'message');
   if (message.trim() === '') errors.message = 'Write the message to send.';
@@ -71,6 +78,14 @@ export function draftFromModal(values: StateValues): { ok: true; draft: Broadcas
   }
   if (attrsAll.error) errors.attrs_all = attrsAll.error;
   if (attrsAny.error) errors.attrs_any = attrsAny.error;
+  // Names are checked against the app's own list when Tencent told us it; otherwise people may type any.
+  const known = o.attributeNames?.length ? new Set(o.attributeNames) : undefined;
+  for (const [block, parsed] of [['attrs_all', attrsAll], ['attrs_any', attrsAny]] as const) {
+    const unknown = known ? Object.keys(parsed.attrs).filter((n) => !known.has(n)) : [];
+    if (unknown.length && !errors[block]) {
+      errors[block] = `${unknown.map((n) => `“${n}”`).join(', ')} ${unknown.length === 1 ? 'is not an attribute name' : 'are not attribute names'} of this app. Known names: ${[...known!].join(', ')}.`;
+    }
+  }
 
   const hasTags = tagsAll.length + tagsAny.length > 0;
   const hasAttrs = Object.keys(attrsAll.attrs).length + Object.keys(attrsAny.attrs).length > 0;
@@ -119,6 +134,8 @@ export function draftFromModal(values: StateValues): { ok: true; draft: Broadcas
   set('apnsImage', 'apns_image');
   if (read(values, 'badge_mode').split(',').includes('1')) offlinePush.apnsBadgeMode = 1;
 
+  const sendAtText = read(values, 'send_at').trim();
+  const sendAt = /^\d+$/.test(sendAtText) ? new Date(Number(sendAtText) * 1000).toISOString() : undefined;
   const sender = read(values, 'sender').trim();
   const note = read(values, 'note').trim();
   const draft: BroadcastDraft = {
@@ -128,6 +145,7 @@ export function draftFromModal(values: StateValues): { ok: true; draft: Broadcas
     ...(sender ? { sender } : {}),
     ...(Object.keys(offlinePush).length ? { offlinePush } : {}),
     ...(note ? { note } : {}),
+    ...(sendAt ? { sendAt } : {}),
   };
   return { ok: true, draft };
 }

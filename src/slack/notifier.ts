@@ -1,41 +1,70 @@
 import type { WebClient } from '@slack/web-api';
+import type { DeliveryFailure } from '../broadcast/deliveries.js';
+import { nextOwed } from '../broadcast/outbox.js';
 import type { BroadcastService } from '../broadcast/service.js';
-import type { BroadcastRequest, NotifyTarget, PendingNotification, RequestState } from '../broadcast/types.js';
+import type { BroadcastRequest, NotifyTarget } from '../broadcast/types.js';
 import type { Logger } from '../logger.js';
-import { buildApprovalCard } from '../../views/approval-card.js';
-import {
-  cancelledReply,
-  expiredReply,
-  failedReply,
-  handedBackReply,
-  rejectedReply,
-  requesterNotice,
-  sentReply,
-  submittedNotice,
-  unknownReply,
-} from '../../views/result-messages.js';
+import { approverMentions, buildApprovalCard, cardFallbackText } from '../../views/approval-card.js';
+import type { ViewContext } from '../../views/context.js';
+import { requesterMessage } from '../../views/replies.js';
+import { threadEntry } from '../../views/thread.js';
 
-type Message = { text: string; blocks?: unknown[] };
+/** Slack errors that will not fix themselves: retrying the same message to the same place cannot help. */
+const PERMANENT = new Set([
+  'channel_not_found',
+  'not_in_channel',
+  'is_archived',
+  'user_not_found',
+  'account_inactive',
+  'cannot_dm_bot',
+  'user_disabled',
+  'invalid_blocks',
+  'invalid_blocks_format',
+  'msg_too_long',
+  'no_text',
+  'invalid_metadata_format',
+  'invalid_metadata_schema',
+  'message_not_found',
+  'cant_update_message',
+  'edit_window_closed',
+  'restricted_action',
+  'restricted_action_read_only_channel',
+  'restricted_action_thread_only_channel',
+  'restricted_action_non_threadable_channel',
+  'team_access_not_granted',
+  'channel_is_archived',
+]);
+/** Of those, the ones that mean no DM to this person will ever work. */
+const RECIPIENT_GONE = new Set(['user_not_found', 'account_inactive', 'cannot_dm_bot', 'user_disabled', 'channel_not_found']);
 
-const THREAD_REPLY: Partial<Record<RequestState, (r: BroadcastRequest) => Message>> = {
-  sent: sentReply,
-  failed: failedReply,
-  unknown: unknownReply,
-  rejected: rejectedReply,
-  expired: expiredReply,
-  cancelled: cancelledReply,
-  pending: handedBackReply,
-};
+/** What a failed Slack call means for the outbox. */
+export function classifySlackError(error: unknown): DeliveryFailure {
+  const e = error as { data?: { error?: unknown }; retryAfter?: unknown; code?: unknown; message?: unknown; statusCode?: unknown };
+  const platform = typeof e?.data?.error === 'string' ? e.data.error : undefined;
+  const retryAfterS = Number(e?.retryAfter);
+  if (platform) {
+    return { error: platform, permanent: PERMANENT.has(platform), recipientGone: RECIPIENT_GONE.has(platform) };
+  }
+  const retryAfterMs = Number.isFinite(retryAfterS) && retryAfterS > 0 ? retryAfterS * 1000 : undefined;
+  const what = retryAfterMs !== undefined ? 'ratelimited' : typeof e?.statusCode === 'number' ? `http_${e.statusCode}` : String(e?.code ?? 'request_error');
+  return { error: what, permanent: false, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
+}
 
 /**
- * Delivers the notifications stored in each request (its outbox) to Slack: the approval card,
- * the reply in its thread, the requester's DM. A Slack failure leaves the notification stored
- * and it is retried later with backoff, after a restart too; nothing here ever pushes.
+ * Delivers what requests owe people (their outbox) to Slack: the approval card, one entry per event
+ * in its thread, and DMs to the requester. Targets are independent: a DM that fails never holds up
+ * the card or the thread; a transient failure is retried after Slack's Retry-After (or a short
+ * backoff) by a timer, a permanent one ends that target and is noted. Slack messages are
+ * therefore at least once: a crash after Slack accepted a post and before it was recorded posts
+ * it again. Nothing here can ever push.
  */
 export class Notifier {
-  private timer: NodeJS.Timeout | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
   private sweeping: Promise<unknown> | undefined;
   private readonly running = new Map<string, Promise<void>>();
+  private readonly again = new Set<string>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private stopped = false;
 
   constructor(
     private readonly o: {
@@ -43,142 +72,169 @@ export class Notifier {
       service: BroadcastService;
       approvalChannel: string;
       logger: Logger;
-      now?: () => Date;
-      leaseMs?: number;
+      /** The view context of the moment (quota, approvers, audience size...). */
+      viewContext: (r: BroadcastRequest) => Promise<ViewContext>;
     },
   ) {}
 
-  private now(): Date {
-    return (this.o.now ?? (() => new Date()))();
-  }
-
-  /** Deliver what is due for one request now; concurrent calls for the same request share one run. */
-  deliver(requestId: string): Promise<void> {
+  /** Something is owed for this request: deliver it now (coalesced with a run already going). */
+  kick(requestId: string): Promise<void> {
+    if (this.stopped) return Promise.resolve();
     const existing = this.running.get(requestId);
-    if (existing) return existing.then(() => this.deliver(requestId));
-    const run = this.deliverOnce(requestId)
-      .catch((error) => this.o.logger.error('notification delivery stopped', { requestId, error }))
-      .finally(() => this.running.delete(requestId));
+    if (existing) {
+      this.again.add(requestId);
+      return existing;
+    }
+    const run = (async () => {
+      do {
+        this.again.delete(requestId);
+        await this.deliverOnce(requestId).catch((error: unknown) => this.o.logger.warn('notification delivery stopped; will retry', { requestId, error }));
+      } while (this.again.has(requestId) && !this.stopped);
+    })().finally(() => this.running.delete(requestId));
     this.running.set(requestId, run);
     return run;
   }
 
-  /** Deliver everything due, for all requests (the periodic sweep). */
+  /** Deliver everything due (the periodic sweep: a look at the outbox index, never the history). */
   async deliverDue(): Promise<void> {
-    const now = this.now().toISOString();
-    const owing = (await this.o.service.requests.list()).filter((r) => r.outbox[0] && r.outbox[0].nextAt <= now);
-    for (const r of owing) await this.deliver(r.id);
+    for (const id of await this.o.service.deliveries.due(100)) await this.kick(id);
   }
 
   start(intervalMs = 5000): void {
-    this.timer = setInterval(() => {
+    this.sweepTimer = setInterval(() => {
       if (this.sweeping) return;
       this.sweeping = this.deliverDue()
         .catch((error) => this.o.logger.warn('outbox sweep failed', { error }))
         .finally(() => (this.sweeping = undefined));
     }, intervalMs);
-    this.timer.unref();
+    this.sweepTimer.unref();
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
+    this.stopped = true;
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
     await this.sweeping;
-    await Promise.allSettled([...this.running.values()]);
+    await this.idle();
+  }
+
+  isBusy(): boolean {
+    return this.running.size > 0;
+  }
+
+  async idle(): Promise<void> {
+    while (this.running.size) await Promise.allSettled([...this.running.values()]);
+  }
+
+  /** A retry is due later: come back then, rather than at the next sweep. */
+  private later(r: BroadcastRequest): void {
+    const times: number[] = [];
+    if (r.outbox.card && !r.outbox.ended?.card) times.push(Date.parse(r.outbox.card.nextAt));
+    for (const t of ['thread', 'dm'] as const) if (nextOwed(r, t) !== undefined && r.outbox[t].retry) times.push(Date.parse(r.outbox[t].retry!.nextAt));
+    if (!times.length || this.stopped) return;
+    const wait = Math.max(0, Math.min(...times) - Date.now());
+    clearTimeout(this.timers.get(r.id));
+    const timer = setTimeout(() => {
+      this.timers.delete(r.id);
+      void this.kick(r.id);
+    }, wait + 20);
+    timer.unref();
+    this.timers.set(r.id, timer);
   }
 
   private async deliverOnce(requestId: string): Promise<void> {
-    const requests = this.o.service.requests;
-    const me = this.o.service.instanceId;
-    const leaseMs = this.o.leaseMs ?? 30_000;
-    const now = this.now();
-    // A lease in the record keeps two instances from posting the same thread reply.
-    let request = await requests.updateIf(
-      requestId,
-      (r) =>
-        r.outbox.length > 0 &&
-        (r.outbox[0]?.nextAt ?? '') <= now.toISOString() &&
-        (!r.outboxLease || r.outboxLease.owner === me || r.outboxLease.until < now.toISOString()),
-      () => ({ outboxLease: { owner: me, until: new Date(now.getTime() + leaseMs).toISOString() } }),
-    );
-    if (!request) return;
+    const d = this.o.service.deliveries;
+    let r = await d.claim(requestId);
+    if (!r) return;
     try {
-      for (;;) {
-        const head = request.outbox[0];
-        if (!head || head.nextAt > this.now().toISOString()) break;
-        const target = head.targets[0];
-        if (target) {
-          try {
-            await this.send(target, head.event, request);
-          } catch (error) {
-            await this.postpone(requestId, head, target, error);
-            break;
-          }
+      const now = () => this.o.service.clock.now().getTime();
+      const ctx = await this.o.viewContext(r);
+      // The card first: the thread and the DM link to it.
+      if (r.outbox.card && !r.outbox.ended?.card && Date.parse(r.outbox.card.nextAt) <= now()) {
+        r = (await this.attempt(r, 'card', () => this.sendCard(r!, ctx))) ?? r;
+      }
+      for (let i = nextOwed(r, 'thread'); i !== undefined && r.card && dueNow(r, 'thread', now()); i = nextOwed(r, 'thread')) {
+        const index = i;
+        const next = await this.attempt(r, 'thread', () => this.sendThread(r!, index, ctx), index);
+        if (!next || next.outbox.thread.cursor <= index) {
+          r = next ?? r;
+          break;
         }
-        const next = await requests.update(requestId, (r) => ({ outbox: withoutDelivered(r.outbox, head.event, target) }));
-        if (!next) break;
-        request = next;
+        r = next;
+      }
+      for (let i = nextOwed(r, 'dm'); i !== undefined && (r.card || r.outbox.ended?.card) && dueNow(r, 'dm', now()); i = nextOwed(r, 'dm')) {
+        const index = i;
+        const next = await this.attempt(r, 'dm', () => this.sendDm(r!, index, ctx), index);
+        if (!next || (next.outbox.dm.cursor <= index && nextOwed(next, 'dm') === index)) {
+          r = next ?? r;
+          break;
+        }
+        r = next;
       }
     } finally {
-      await requests.updateIf(
-        requestId,
-        (r) => r.outboxLease?.owner === me,
-        () => ({ outboxLease: undefined }),
-      );
+      const released = await d.release(requestId).catch(() => undefined);
+      if (released) this.later(released);
     }
   }
 
-  private async postpone(requestId: string, head: PendingNotification, target: NotifyTarget, error: unknown): Promise<void> {
-    const attempts = head.attempts + 1;
-    const retryAfterS = Number((error as { retryAfter?: unknown })?.retryAfter);
-    const delayMs = Number.isFinite(retryAfterS) && retryAfterS > 0 ? retryAfterS * 1000 : Math.min(2000 * 2 ** (attempts - 1), 300_000);
-    const message = (error as Error)?.message ?? String(error);
-    this.o.logger.warn('Slack notification failed; will retry', { requestId, event: head.event, target, attempts, delayMs, error: message });
-    await this.o.service.requests.update(requestId, (r) => ({
-      outbox: r.outbox.map((n, i) =>
-        i === 0 && n.event === head.event
-          ? { ...n, attempts, lastError: message.slice(0, 300), nextAt: new Date(this.now().getTime() + delayMs).toISOString() }
-          : n,
-      ),
-    }));
+  /** Run one delivery; record success or failure; the request as it now stands. */
+  private async attempt(
+    r: BroadcastRequest,
+    target: NotifyTarget,
+    send: () => Promise<BroadcastRequest | undefined>,
+    index?: number,
+  ): Promise<BroadcastRequest | undefined> {
+    try {
+      return await send();
+    } catch (error) {
+      const failure = classifySlackError(error);
+      const log = failure.permanent ? this.o.logger.error : this.o.logger.warn;
+      log.call(this.o.logger, failure.permanent ? 'Slack refused a notification for good; that target is ended' : 'Slack notification failed; will retry', {
+        requestId: r.id,
+        target,
+        error: failure.error,
+        ...(failure.retryAfterMs ? { retryAfterMs: failure.retryAfterMs } : {}),
+      });
+      return this.o.service.deliveries.failed(r.id, target, failure, index);
+    }
   }
 
-  private async send(target: NotifyTarget, event: RequestState, request: BroadcastRequest): Promise<void> {
+  private async sendCard(r: BroadcastRequest, ctx: ViewContext): Promise<BroadcastRequest | undefined> {
+    const mark = r.outbox.card!.mark;
+    const card = buildApprovalCard(r, ctx);
     const client = this.o.client;
-    if (target === 'card') {
-      const quota = await this.o.service.quotaStatus();
-      const card = buildApprovalCard({ request, quota, now: this.now() });
-      if (!request.card) {
-        const posted = await client.chat.postMessage({ channel: this.o.approvalChannel, text: card.text, blocks: card.blocks as never });
-        const ref = { channel: String(posted.channel), ts: String(posted.ts) };
-        await this.o.service.requests.update(request.id, () => ({ card: ref }));
-        request.card = ref;
-      } else {
-        await client.chat.update({ channel: request.card.channel, ts: request.card.ts, text: card.text, blocks: card.blocks as never });
-      }
-      return;
+    if (!r.card) {
+      // The first post names the approvers, so Slack notifies them.
+      const text = cardFallbackText(r, approverMentions(ctx));
+      const posted = await client.chat.postMessage({ channel: this.o.approvalChannel, text, blocks: card.blocks as never, metadata: card.metadata as never, unfurl_links: false });
+      const ref = { channel: String(posted.channel), ts: String(posted.ts) };
+      let next = await this.o.service.deliveries.cardDone(r.id, mark, ref);
+      const permalink = await client.chat
+        .getPermalink({ channel: ref.channel, message_ts: ref.ts })
+        .then((p) => (typeof p.permalink === 'string' ? p.permalink : undefined))
+        .catch(() => undefined);
+      if (permalink) next = (await this.o.service.deliveries.setPermalink(r.id, permalink)) ?? next;
+      return next;
     }
-    if (target === 'thread') {
-      const reply = THREAD_REPLY[event];
-      if (!reply) return;
-      if (!request.card) throw new Error('the approval card has not been posted yet');
-      const m = reply(request);
-      await client.chat.postMessage({ channel: request.card.channel, thread_ts: request.card.ts, text: m.text, blocks: m.blocks as never });
-      return;
-    }
-    const m: Message =
-      event === 'pending' ? submittedNotice(request, { channelId: this.o.approvalChannel }) : requesterNotice(request, {});
-    await client.chat.postMessage({ channel: request.requesterId, text: m.text, blocks: m.blocks as never });
+    await client.chat.update({ channel: r.card.channel, ts: r.card.ts, text: card.text, blocks: card.blocks as never, metadata: card.metadata as never });
+    return this.o.service.deliveries.cardDone(r.id, mark);
+  }
+
+  private async sendThread(r: BroadcastRequest, index: number, ctx: ViewContext): Promise<BroadcastRequest | undefined> {
+    const m = threadEntry(r, index, ctx);
+    await this.o.client.chat.postMessage({ channel: r.card!.channel, thread_ts: r.card!.ts, text: m.text, blocks: m.blocks as never, unfurl_links: false });
+    return this.o.service.deliveries.entryDone(r.id, 'thread', index);
+  }
+
+  private async sendDm(r: BroadcastRequest, index: number, ctx: ViewContext): Promise<BroadcastRequest | undefined> {
+    const m = requesterMessage(r, index, ctx);
+    await this.o.client.chat.postMessage({ channel: r.requesterId, text: m.text, blocks: m.blocks as never, unfurl_links: false });
+    return this.o.service.deliveries.entryDone(r.id, 'dm', index);
   }
 }
 
-/** Remove a delivered target from the first notification of that event. */
-function withoutDelivered(outbox: PendingNotification[], event: RequestState, target: NotifyTarget | undefined): PendingNotification[] {
-  const i = outbox.findIndex((n) => n.event === event);
-  if (i < 0) return outbox;
-  const n = outbox[i]!;
-  const targets = target ? n.targets.filter((t) => t !== target) : [];
-  const copy = [...outbox];
-  if (targets.length === 0) copy.splice(i, 1);
-  else copy[i] = { ...n, targets, attempts: 0 };
-  return copy;
+function dueNow(r: BroadcastRequest, target: 'thread' | 'dm', nowMs: number): boolean {
+  const retry = r.outbox[target].retry;
+  return !retry || Date.parse(retry.nextAt) <= nowMs;
 }

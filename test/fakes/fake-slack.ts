@@ -302,6 +302,11 @@ export class FakeSlack {
     return `${this.origin}/respond/${encodeURIComponent(id)}`;
   }
 
+  /** Ids of the response_urls that received a POST, in order. */
+  responseUrls(): string[] {
+    return [...new Set(this.responseLog.map((r) => r.id))];
+  }
+
   responses(id?: string): unknown[] {
     return this.responseLog.filter((r) => id === undefined || r.id === id).map((r) => clone(r.body));
   }

@@ -45,7 +45,7 @@ export interface Harness {
   /** Open the modal with /broadcast and submit it with these fields (block_id → value). */
   submit(fields: Record<string, string | null>, o?: { userId?: string; text?: string }): Promise<{ status: number; json: any; request?: BroadcastRequest }>;
   card(requestId: string): StoredMessage | undefined;
-  click(action: 'approve' | 'reject', requestId: string, userId: string): Promise<{ status: number }>;
+  click(action: string, requestId: string, userId: string, value?: string): Promise<{ status: number }>;
   rejectWithReason(requestId: string, userId: string, reason: string): Promise<{ status: number; json: any }>;
   request(id: string): Promise<BroadcastRequest | undefined>;
   stop(): Promise<void>;
@@ -90,13 +90,34 @@ export function pushRequests(emulator: PushEmulator) {
   return emulator.requests.filter((r) => r.path.endsWith('/im_push'));
 }
 
-/** A signed-ready Approve/Reject click on the request's card, as Slack would send it. */
-export function clickBody(fake: FakeSlack, action: 'approve' | 'reject', requestId: string, userId: string, value = requestId): string {
+let clickCounter = 0;
+
+/** What `userId` was told privately: ephemeral messages and answers to the response_urls of their clicks. */
+export function toldPrivately(fake: FakeSlack, userId: string): string[] {
+  const viaUrl = fake.responseUrls()
+    .filter((id) => id.startsWith(`click-${userId}-`))
+    .flatMap((id) => fake.responses(id).map((r) => String((r as { text?: unknown }).text ?? JSON.stringify(r))));
+  return [...fake.ephemerals(userId).map((m) => m.text ?? ''), ...viaUrl];
+}
+
+/** The value of the button `action` on the request's card as it stands (what Slack would send), else the bare id. */
+export function buttonValueOn(fake: FakeSlack, action: string, requestId: string): string {
+  const card = cardOf(fake, requestId);
+  for (const b of (card?.blocks ?? []) as any[]) {
+    for (const e of b?.type === 'actions' ? (b.elements ?? []) : []) if (e?.action_id === action && typeof e.value === 'string') return e.value;
+  }
+  return requestId;
+}
+
+/** A signed-ready click of a card button, as Slack would send it (the button's value as the card shows it). */
+export function clickBody(fake: FakeSlack, action: string, requestId: string, userId: string, value = buttonValueOn(fake, action, requestId)): string {
   const card = cardOf(fake, requestId);
   return blockActionBody({
     userId,
     actionId: action,
     value,
+    // Slack puts a response_url on every click on a message; the app answers refusals through it.
+    responseUrl: fake.responseUrl(`click-${userId}-${++clickCounter}`),
     channelId: APPROVAL_CHANNEL,
     messageTs: card?.ts ?? '1700000000.000001',
     ...(card ? { message: { type: 'message', ts: card.ts, text: card.text, blocks: card.blocks } } : {}),
@@ -168,15 +189,15 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
     async submit(fields, { userId = REQUESTER, text = '' } = {}) {
       const view = await openRequestModal(fake, url, config.SLACK_SIGNING_SECRET!, userId, text);
       await settle();
-      const known = new Set(await app.service.requests.list().then((all) => all.map((r) => r.id)));
+      const known = new Set((await app.service.queries.recent(10_000)).map((r) => r.id));
       const res = await post(submissionBody(view, fields, userId));
       await settle();
-      const request = (await app.service.requests.list()).find((r) => !known.has(r.id));
+      const request = (await app.service.queries.recent(10_000)).find((r) => !known.has(r.id));
       return { status: res.status, json: res.json, ...(request ? { request } : {}) };
     },
     card: (requestId) => cardOf(fake, requestId),
-    async click(action, requestId, userId) {
-      const res = await post(clickBody(fake, action, requestId, userId));
+    async click(action, requestId, userId, value) {
+      const res = await post(clickBody(fake, action, requestId, userId, value));
       await settle();
       return res;
     },

@@ -1,24 +1,20 @@
 import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { buildRejectModal, rejectSummary } from '../../../views/reject-modal.js';
 import type { ListenerDeps } from '../deps.js';
-import { clickOf, tellRefusal } from './refusal.js';
+import { clickOf, refusalFor, tellPrivately } from './click.js';
 
-/** Reject: check the clicker first, then ask for a reason in a modal. */
+/** Reject: check the clicker first, then ask for a reason in a modal (trigger_id lives 3 s). */
 export function rejectButton(deps: ListenerDeps) {
-  return async ({ ack, body, action, client }: AllMiddlewareArgs & SlackActionMiddlewareArgs<BlockButtonAction>) => {
+  return async ({ ack, body, action, client, respond }: AllMiddlewareArgs & SlackActionMiddlewareArgs<BlockButtonAction>) => {
     await ack();
-    const { userId, channel, requestId } = clickOf(deps, body, action);
-    // Tracked from the ack on, so idle()/stop() also wait for the refusal or the modal.
+    const click = clickOf(deps, body, action);
     await deps.track(async () => {
-      const pre = await deps.service.precheck({ requestId, userId, isApprover: await deps.approvers.isApprover(userId) });
+      const pre = await deps.service.decisions.rejectable({ requestId: click.requestId, userId: click.userId, isApprover: await deps.approvers.isApprover(click.userId) });
       if (!pre.ok) {
-        await tellRefusal(deps, client, { channel, user: userId }, pre.refusal, pre.request);
+        await tellPrivately(deps, { respond, client, channel: click.channel, user: click.userId }, refusalFor(pre.refusal, pre.request));
         return;
       }
-      await client.views.open({
-        trigger_id: body.trigger_id,
-        view: buildRejectModal({ requestId, summary: rejectSummary(pre.request) }) as never,
-      });
+      await client.views.open({ trigger_id: click.triggerId, view: buildRejectModal({ requestId: click.requestId, summary: rejectSummary(pre.request) }) as never });
     });
   };
 }

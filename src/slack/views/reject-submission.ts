@@ -1,5 +1,5 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
-import { decisionRefused } from '../../../views/result-messages.js';
+import { refusalText } from '../../../views/replies.js';
 import type { ListenerDeps } from '../deps.js';
 
 function requestIdOf(privateMetadata: string): string {
@@ -17,19 +17,13 @@ export function rejectSubmission(deps: ListenerDeps) {
     const reason = String((view.state.values.reason?.reason as { value?: string | null } | undefined)?.value ?? '').trim();
     if (!reason) return ack({ response_action: 'errors', errors: { reason: 'Say why, so the requester can fix it.' } });
     const userId = body.user.id;
-    const requestId = requestIdOf(view.private_metadata);
-    const result = await deps.service.reject({ requestId, userId, reason, isApprover: await deps.approvers.isApprover(userId) });
-    if (!result.ok) {
-      return ack({
-        response_action: 'errors',
-        errors: {
-          reason: decisionRefused(result.refusal, {
-            ...(result.request ? { state: result.request.state, ...(result.request.decision ? { by: result.request.decision.by } : {}) } : {}),
-          }),
-        },
-      });
-    }
+    const result = await deps.service.decisions.reject({
+      requestId: requestIdOf(view.private_metadata),
+      userId,
+      reason,
+      isApprover: await deps.approvers.isApprover(userId),
+    });
+    if (!result.ok) return ack({ response_action: 'errors', errors: { reason: refusalText(result.refusal, result.request ? { request: result.request } : {}) } });
     await ack();
-    await deps.track(() => deps.notifier.deliver(requestId));
   };
 }

@@ -1,27 +1,52 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
+import { refusalText } from '../../../views/replies.js';
 import { blockErrors, draftFromModal } from '../modal-input.js';
 import type { ListenerDeps } from '../deps.js';
 
+/** What the form was opened for, as its private_metadata says. */
+export function formPurpose(privateMetadata: string): { mode: 'new' | 'edit' | 'again'; requestId?: string } {
+  try {
+    const m = JSON.parse(privateMetadata) as { mode?: unknown; requestId?: unknown };
+    const mode = m.mode === 'edit' || m.mode === 'again' ? m.mode : 'new';
+    return { mode, ...(typeof m.requestId === 'string' ? { requestId: m.requestId } : {}) };
+  } catch {
+    return { mode: 'new' };
+  }
+}
+
 /**
- * The request form was submitted: check the modal's own rules and every push rule,
- * answer errors at the block where they happened (nothing stored), or store and ack.
+ * The request form was submitted (new, edit or request again): check the form's own rules and
+ * every push rule, and answer errors at the block where they happened (nothing stored), or store
+ * the request (or the edit) and close the form. The notifier posts the card.
  */
 export function requestSubmission(deps: ListenerDeps) {
   return async ({ ack, body, view }: AllMiddlewareArgs & SlackViewMiddlewareArgs<ViewSubmitAction>) => {
-    const parsed = draftFromModal(view.state.values as never);
+    const purpose = formPurpose(view.private_metadata);
+    const parsed = draftFromModal(view.state.values as never, { attributeNames: await deps.attributeNames().catch(() => undefined) });
     if (!parsed.ok) return ack({ response_action: 'errors', errors: parsed.errors });
-    let submitted;
+    const userId = body.user.id;
+    let result;
     try {
-      submitted = await deps.service.submit({ requesterId: body.user.id, teamId: body.team?.id ?? body.user.team_id, draft: parsed.draft });
+      result =
+        purpose.mode === 'edit' && purpose.requestId
+          ? await deps.service.decisions.edit({ requestId: purpose.requestId, userId, draft: parsed.draft })
+          : await deps.service.decisions.submit({
+              requesterId: userId,
+              teamId: body.team?.id ?? body.user.team_id,
+              draft: parsed.draft,
+              ...(purpose.mode === 'again' && purpose.requestId ? { againOf: purpose.requestId } : {}),
+            });
     } catch (error) {
-      deps.logger.error('cannot store the broadcast request', { error, user: body.user.id });
+      deps.logger.error('cannot store the broadcast request', { error, user: userId });
       return ack({
         response_action: 'errors',
         errors: { message: 'The request could not be recorded right now (the store did not answer). Nothing was saved; please try again in a minute.' },
       });
     }
-    if (!submitted.ok) return ack({ response_action: 'errors', errors: blockErrors(submitted.errors) });
+    if (!result.ok) {
+      if ('errors' in result) return ack({ response_action: 'errors', errors: blockErrors(result.errors) });
+      return ack({ response_action: 'errors', errors: { message: refusalText(result.refusal, result.request ? { request: result.request } : {}) } });
+    }
     await ack();
-    await deps.track(() => deps.notifier.deliver(submitted.request.id));
   };
 }
