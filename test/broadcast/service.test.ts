@@ -1,446 +1,314 @@
 /**
- * BroadcastService on a real in-memory store, with a fake pusher and a clock whose sleep returns at
- * once (it only moves the clock forward): decisions, exactly-once push, quota, recovery, store failures.
+ * The broadcast domain on a real in-memory store, with fake pushers and a clock that moves instead
+ * of waiting: submissions, approvals (one and several), rejections, cancel, edit, expiry, quota,
+ * exactly-once pushes, payload binding, and the duplicate guard.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { BroadcastService, type Clock, type Pusher } from '../../src/broadcast/service.js';
-import { StoreUnavailableError, type AtomicKv } from '../../src/broadcast/store/atomic-kv.js';
-import { openKv } from '../../src/broadcast/store/open.js';
-import type { BroadcastDraft, BroadcastRequest } from '../../src/broadcast/types.js';
-import type { PushAttempt } from '../../src/tim/client.js';
-import { explainError } from '../../src/tim/errors.js';
-import type { ImPushBody } from '../../src/tim/push-body.js';
+import { payloadHash } from '../../src/broadcast/draft.js';
+import { indexOf } from '../../src/broadcast/requests.js';
+import {
+  APPROVER,
+  APPROVER_2,
+  EVERYONE_DRAFT,
+  OUTSIDER,
+  REQUESTER,
+  TAGS_DRAFT,
+  approve,
+  closeStores,
+  fakePusher,
+  kinds,
+  refused,
+  setup,
+  submitted,
+} from './support.js';
 
-const REQUESTER = 'U0REQ';
-const APPROVER = 'U0APP';
-const DRAFT: BroadcastDraft = { message: 'Maintenance tonight', audience: { kind: 'tags', all: ['vip'], any: [] }, lifetimeSeconds: 3600 };
-
-// ------------------------------------------------------------------ helpers
-
-/** A clock that starts at noon in Shanghai; sleep() resolves at once and moves time forward. */
-function testClock(start = '2026-11-27T04:00:00.000Z'): Clock & { slept: number[] } {
-  let t = Date.parse(start);
-  const slept: number[] = [];
-  return {
-    slept,
-    now: () => new Date(t),
-    sleep: async (ms) => {
-      slept.push(ms);
-      t += Math.max(0, ms);
-    },
-  };
-}
-
-const refused = (code: number): PushAttempt => ({ kind: 'refused', code, info: `error ${code}`, explanation: explainError(code) });
-
-/** A pusher answering `answers` in turn, then 'sent'; records every body it was given. */
-function fakePusher(...answers: PushAttempt[]): Pusher & { bodies: ImPushBody[] } {
-  const bodies: ImPushBody[] = [];
-  return {
-    bodies,
-    push: async (body) => {
-      bodies.push(structuredClone(body));
-      await new Promise((r) => setImmediate(r));
-      return answers.shift() ?? { kind: 'sent', taskId: `T${bodies.length}` };
-    },
-  };
-}
-
-/** A pusher that must never be called. */
-const forbiddenPusher: Pusher = {
-  push: async () => {
-    throw new Error('the pusher must not be called');
-  },
-};
-
-/** Wraps a store; while `down` names a method (or is 'all'), that method throws StoreUnavailableError. */
-function flakyKv(kv: AtomicKv): AtomicKv & { down: Set<string> } {
-  const down = new Set<string>();
-  return new Proxy(kv as AtomicKv & { down: Set<string> }, {
-    get(target, prop, receiver) {
-      if (prop === 'down') return down;
-      const value = Reflect.get(target, prop, receiver);
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        if (down.has('all') || down.has(String(prop))) return Promise.reject(new StoreUnavailableError(`store down (${String(prop)})`));
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
-}
-
-const opened: AtomicKv[] = [];
-afterEach(async () => {
-  for (const kv of opened.splice(0)) await kv.close();
-});
-
-async function setup(o: { pusher?: Pusher; dailyQuota?: number; kv?: AtomicKv; clock?: Clock } = {}) {
-  const kv = o.kv ?? (await openKv('memory://'));
-  if (!o.kv) opened.push(kv);
-  const clock = o.clock ?? testClock();
-  const pusher = o.pusher ?? fakePusher();
-  const service = new BroadcastService({
-    kv,
-    pusher,
-    dailyQuota: o.dailyQuota ?? 100,
-    quotaTimeZone: 'Asia/Shanghai',
-    clock,
-    retry: { maxAttempts: 4, baseDelayMs: 10, maxDelayMs: 50 },
-  });
-  return { kv, clock, pusher, service };
-}
-
-async function submitted(service: BroadcastService, draft: BroadcastDraft = DRAFT): Promise<BroadcastRequest> {
-  const res = await service.submit({ requesterId: REQUESTER, draft });
-  if (!res.ok) throw new Error(`draft refused: ${JSON.stringify(res.errors)}`);
-  return res.request;
-}
-
-async function approvedAndSent(service: BroadcastService, id: string, userId = APPROVER): Promise<BroadcastRequest> {
-  const res = await service.approve({ requestId: id, userId, isApprover: true });
-  if (!res.ok) throw new Error(`approval refused: ${res.refusal}`);
-  return res.sent;
-}
-
-// ------------------------------------------------------------------ tests
+afterEach(closeStores);
 
 describe('submit', () => {
-  it('stores a pending request with the exact body, a fixed MsgRandom and what people must be told', async () => {
-    const { service } = await setup();
+  it('stores a pending request with the exact body, its version, a fixed MsgRandom, an expiry and what people must be told', async () => {
+    const { service, clock } = await setup({ requestTtlMs: 3_600_000 });
     const r = await submitted(service);
-    expect(r.state).toBe('pending');
-    expect(r.body).toStrictEqual({
-      MsgRandom: r.body.MsgRandom,
-      MsgLifeTime: 3600,
-      MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: 'Maintenance tonight' } }],
-      Condition: { TagsAnd: ['vip'] },
-    });
-    expect(Number.isInteger(r.body.MsgRandom) && r.body.MsgRandom > 0).toBe(true);
-    expect(r.payloadHash).toMatch(/^[0-9a-f]{64}$/);
-    expect(r.outbox).toEqual([expect.objectContaining({ event: 'pending', targets: ['card', 'requester'] })]);
-    expect(await service.get(r.id)).toEqual(r);
+    const stored = await service.get(r.id);
+    expect(stored?.state).toBe('pending');
+    expect(stored?.body).toEqual({ MsgRandom: r.body.MsgRandom, MsgLifeTime: 3600, MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: 'Maintenance tonight' } }], Condition: { TagsAnd: ['vip'] } });
+    expect(stored?.payloadHash).toBe(payloadHash(r.body));
+    expect(stored?.version).toBe(r.payloadHash.slice(0, 12));
+    expect(stored?.expiresAt).toBe(new Date(clock.now().getTime() + 3_600_000).toISOString());
+    expect(kinds(stored)).toEqual(['submitted']);
+    // The card is owed at once (and the submitted thread entry and DM with it).
+    expect(indexOf(stored!).outboxDueMs).toBe(clock.now().getTime());
+    expect(stored?.outbox.card).toBeDefined();
   });
 
   it('refuses a draft that breaks a push rule and stores nothing', async () => {
     const { service } = await setup();
-    const res = await service.submit({ requesterId: REQUESTER, draft: { ...DRAFT, audience: { kind: 'tags', all: ['a'], any: ['a'] } } });
+    const res = await service.decisions.submit({ requesterId: REQUESTER, draft: { ...TAGS_DRAFT, audience: { kind: 'tags', all: ['a'], any: ['a'] } } });
     expect(res.ok).toBe(false);
-    if (res.ok) return;
-    expect(res.errors).toEqual([expect.objectContaining({ field: 'tagsAny', code: 90022 })]);
-    expect(await service.requests.list()).toEqual([]);
+    expect(res.ok === false && 'errors' in res && res.errors.map((e) => e.code)).toEqual([90022]);
+    expect(await service.queries.recent(10)).toEqual([]);
+  });
+
+  it('gives each request its own MsgRandom', async () => {
+    const { service } = await setup();
+    const a = await submitted(service);
+    const b = await submitted(service);
+    expect(a.body.MsgRandom).not.toBe(b.body.MsgRandom);
+  });
+
+  it('needs EVERYONE_APPROVALS for a push to everyone and TARGETED_APPROVALS for tags', async () => {
+    const { service } = await setup({ everyoneApprovals: 2, targetedApprovals: 1 });
+    expect((await submitted(service, EVERYONE_DRAFT)).requiredApprovals).toBe(2);
+    expect((await submitted(service, TAGS_DRAFT)).requiredApprovals).toBe(1);
+  });
+
+  it('refuses a send time in the past, more than 30 days ahead, or inside quiet hours, at the field', async () => {
+    const { service, clock } = await setup({ quietHours: { startMinute: 22 * 60, endMinute: 8 * 60 } });
+    const at = (ms: number) => new Date(clock.now().getTime() + ms).toISOString();
+    for (const sendAt of [at(-60_000), at(31 * 86_400_000), '2026-11-27T15:00:00.000Z' /* 23:00 in Shanghai */]) {
+      const res = await service.decisions.submit({ requesterId: REQUESTER, draft: { ...TAGS_DRAFT, sendAt } });
+      expect(res.ok === false && 'errors' in res && res.errors.map((e) => e.field)).toEqual(['sendAt']);
+    }
+    const ok = await service.decisions.submit({ requesterId: REQUESTER, draft: { ...TAGS_DRAFT, sendAt: at(3_600_000) } });
+    expect(ok.ok).toBe(true);
+    expect(ok.ok && ok.request.version).toMatch(/^[0-9a-f]{12}@\d+$/);
   });
 });
 
 describe('approve', () => {
   it('20 concurrent approvals: exactly one wins and exactly one push is made', async () => {
-    const pusher = fakePusher();
-    const { service } = await setup({ pusher });
+    const { service, pusher } = await setup();
     const r = await submitted(service);
-
-    const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => service.approve({ requestId: r.id, userId: `U0APP${i}`, isApprover: true })),
-    );
-    const winners = results.filter((x) => x.ok);
-    expect(winners).toHaveLength(1);
-    for (const lost of results.filter((x) => !x.ok)) expect(lost).toMatchObject({ ok: false, refusal: 'already_decided' });
-
-    const final = await (winners[0] as Extract<(typeof results)[number], { ok: true }>).sent;
-    expect(final.state).toBe('sent');
+    const results = await Promise.all(Array.from({ length: 20 }, () => service.decisions.approve({ requestId: r.id, version: r.version, userId: APPROVER, isApprover: true })));
+    await service.drain();
+    expect(results.filter((x) => x.ok)).toHaveLength(1);
     expect(pusher.bodies).toHaveLength(1);
-    expect(pusher.bodies[0]).toStrictEqual(r.body);
-    expect(final.approvals).toHaveLength(1);
+    expect(pusher.bodies[0]).toEqual(r.body);
+    expect((await service.get(r.id))?.state).toBe('sent');
     expect((await service.quotaStatus()).used).toBe(1);
   });
 
-  it('refuses the requester, non-approvers and unknown requests without changing anything', async () => {
-    const { service } = await setup({ pusher: forbiddenPusher });
+  it('refuses the requester, non-approvers, unknown requests and an out-of-date card, changing nothing', async () => {
+    const { service, pusher } = await setup();
     const r = await submitted(service);
-    expect(await service.approve({ requestId: r.id, userId: REQUESTER, isApprover: true })).toMatchObject({ ok: false, refusal: 'is_requester' });
-    expect(await service.approve({ requestId: r.id, userId: 'U0OUT', isApprover: false })).toMatchObject({ ok: false, refusal: 'not_approver' });
-    expect(await service.approve({ requestId: 'br-nope', userId: APPROVER, isApprover: true })).toEqual({ ok: false, refusal: 'unknown_request' });
-    expect((await service.get(r.id))!.rev).toBe(r.rev);
-    expect((await service.quotaStatus()).used).toBe(0);
+    const refusals = await Promise.all([
+      service.decisions.approve({ requestId: r.id, version: r.version, userId: REQUESTER, isApprover: true }),
+      service.decisions.approve({ requestId: r.id, version: r.version, userId: OUTSIDER, isApprover: false }),
+      service.decisions.approve({ requestId: 'br-nope', version: r.version, userId: APPROVER, isApprover: true }),
+      service.decisions.approve({ requestId: r.id, version: 'abcdef012345', userId: APPROVER, isApprover: true }),
+      service.decisions.approve({ requestId: r.id, version: '', userId: APPROVER, isApprover: true }),
+    ]);
+    expect(refusals.map((x) => !x.ok && x.refusal)).toEqual(['is_requester', 'not_approver', 'unknown_request', 'stale_version', 'stale_version']);
+    expect(pusher.bodies).toHaveLength(0);
+    const stored = await service.get(r.id);
+    expect(stored?.rev).toBe(1);
+    expect(stored?.state).toBe('pending');
   });
 
-  it('retries with the same body (same MsgRandom) and records the attempts', async () => {
-    const pusher = fakePusher(refused(91000), { kind: 'unknown', reason: 'connection reset' });
-    const { service } = await setup({ pusher });
+  it('two approvers needed: the first approval is recorded, the same approver twice counts once, the second pushes once', async () => {
+    const { service, pusher } = await setup({ everyoneApprovals: 2 });
+    const r = await submitted(service, EVERYONE_DRAFT);
+    const first = await approve(service, r, APPROVER);
+    expect(first.ok && first.request.state).toBe('pending');
+    expect(first.ok && first.request.approvals.map((a) => a.userId)).toEqual([APPROVER]);
+    const again = await approve(service, r, APPROVER);
+    expect(!again.ok && again.refusal).toBe('already_approved_by_you');
+    expect(!(await approve(service, r, REQUESTER)).ok).toBe(true);
+    expect(pusher.bodies).toHaveLength(0);
+    const second = await approve(service, r, APPROVER_2);
+    expect(second.ok).toBe(true);
+    await service.drain();
+    expect(pusher.bodies).toHaveLength(1);
+    const done = await service.get(r.id);
+    expect(done?.state).toBe('sent');
+    expect(kinds(done)).toEqual(['submitted', 'approval', 'approved', 'sending', 'sent']);
+    expect(done?.history[1]).toMatchObject({ kind: 'approval', by: APPROVER, count: 1, required: 2 });
+  });
+
+  it('concurrent final approvals by different approvers of a two-approver request push once', async () => {
+    const { service, pusher } = await setup({ everyoneApprovals: 2 });
+    const r = await submitted(service, EVERYONE_DRAFT);
+    await approve(service, r, APPROVER);
+    const others = ['U0A', 'U0B', 'U0C', 'U0D', 'U0E'];
+    await Promise.all(others.map((u) => approve(service, r, u)));
+    await service.drain();
+    expect(pusher.bodies).toHaveLength(1);
+    expect((await service.get(r.id))?.approvals).toHaveLength(2);
+  });
+
+  it('retries only where the push provably did not happen, always with the same body', async () => {
+    const { service, pusher } = await setup({ pusher: fakePusher(refused(91000), refused(91000)), retry: { baseDelayMs: 1, maxDelayMs: 2 } });
     const r = await submitted(service);
-    const final = await approvedAndSent(service, r.id);
-    expect(final.state).toBe('sent');
-    expect(final.result).toMatchObject({ kind: 'sent', taskId: 'T3', attempts: 3 });
-    expect(pusher.bodies).toEqual([r.body, r.body, r.body]);
+    await approve(service, r);
+    expect(pusher.bodies).toHaveLength(3);
+    expect(new Set(pusher.bodies.map((b) => b.MsgRandom)).size).toBe(1);
+    expect((await service.get(r.id))?.result).toMatchObject({ kind: 'sent', attempts: 3 });
+  });
+
+  it('an unknown attempt is never retried: the outcome is unknown at once', async () => {
+    const { service, pusher } = await setup({ pusher: fakePusher({ kind: 'unknown', reason: 'connection reset (ECONNRESET)' }) });
+    const r = await submitted(service);
+    await approve(service, r);
+    expect(pusher.bodies).toHaveLength(1);
+    const done = await service.get(r.id);
+    expect(done?.state).toBe('unknown');
+    expect((await service.quotaStatus()).used).toBe(1);
   });
 });
 
 describe('quota', () => {
-  it('an approval refused for the quota leaves the request pending and consumes nothing', async () => {
-    const pusher = fakePusher();
-    const { service } = await setup({ pusher, dailyQuota: 1 });
-    const a = await submitted(service);
-    const b = await submitted(service);
-    await approvedAndSent(service, a.id);
-
-    const refusedB = await service.approve({ requestId: b.id, userId: APPROVER, isApprover: true });
-    expect(refusedB).toMatchObject({ ok: false, refusal: 'quota_exhausted', quota: { used: 1, limit: 1, exhausted: true } });
-    const stored = (await service.get(b.id))!;
-    expect(stored.state).toBe('pending');
-    expect(stored.approvals).toEqual([]);
-    expect(stored.decision).toBeUndefined();
-    expect(pusher.bodies).toHaveLength(1);
-    expect((await service.quotaStatus()).used).toBe(1);
-  });
-
-  it('concurrent approvals of different requests never exceed the quota; the losers are handed back untouched', async () => {
-    const pusher = fakePusher();
-    const { service } = await setup({ pusher, dailyQuota: 2 });
-    const requests = await Promise.all(Array.from({ length: 6 }, () => submitted(service)));
-    const results = await Promise.all(requests.map((r, i) => service.approve({ requestId: r.id, userId: `U0APP${i}`, isApprover: true })));
-
-    const won = results.filter((x) => x.ok);
-    expect(won).toHaveLength(2);
-    for (const lost of results.filter((x) => !x.ok)) expect(lost).toMatchObject({ refusal: 'quota_exhausted' });
-    await Promise.all(won.map((w) => (w.ok ? w.sent : undefined)));
-
-    const states = await Promise.all(requests.map(async (r) => (await service.get(r.id))!));
-    expect(states.filter((s) => s.state === 'sent')).toHaveLength(2);
-    for (const s of states.filter((x) => x.state !== 'sent')) {
-      expect(s.state).toBe('pending');
-      expect(s.approvals).toEqual([]);
-      expect(s.decision).toBeUndefined();
-    }
-    expect(pusher.bodies).toHaveLength(2);
-    expect((await service.quotaStatus()).used).toBe(2);
-  });
-
-  it('a failed push gives its quota slot back', async () => {
-    const { service } = await setup({ pusher: fakePusher(refused(90010)), dailyQuota: 1 });
-    const a = await submitted(service);
-    const final = await approvedAndSent(service, a.id);
-    expect(final.state).toBe('failed');
-    expect(final.result).toMatchObject({ kind: 'failed', code: 90010, attempts: 1 });
-    expect(await service.quotaStatus()).toMatchObject({ used: 0, exhausted: false });
-
-    // The slot is usable again.
-    const b = await submitted(service);
-    expect((await approvedAndSent(service, b.id)).state).toBe('sent');
-  });
-
-  it('a 90047 from Tencent marks the day used up: later approvals are refused without a push', async () => {
-    const pusher = fakePusher(refused(90047));
-    const { service } = await setup({ pusher });
-    const a = await submitted(service);
-    expect((await approvedAndSent(service, a.id)).result).toMatchObject({ kind: 'failed', code: 90047 });
-    expect(await service.quotaStatus()).toMatchObject({ used: 0, exhausted: true });
-
-    const b = await submitted(service);
-    expect(await service.approve({ requestId: b.id, userId: APPROVER, isApprover: true })).toMatchObject({ ok: false, refusal: 'quota_exhausted' });
-    expect((await service.get(b.id))!.state).toBe('pending');
+  it('a click refused for the quota changes nothing, and earlier approvals stay', async () => {
+    const { service, pusher } = await setup({ dailyQuota: 1, everyoneApprovals: 2 });
+    await approve(service, await submitted(service));
+    const r = await submitted(service, EVERYONE_DRAFT);
+    await approve(service, r, APPROVER);
+    const refused2 = await approve(service, r, APPROVER_2);
+    expect(!refused2.ok && refused2.refusal).toBe('quota_exhausted');
+    expect(!refused2.ok && refused2.quota?.used).toBe(1);
+    const stored = await service.get(r.id);
+    expect(stored?.state).toBe('pending');
+    expect(stored?.approvals.map((a) => a.userId)).toEqual([APPROVER]);
     expect(pusher.bodies).toHaveLength(1);
   });
 
-  it('an unknown outcome keeps its quota slot (the push may have gone out)', async () => {
-    const { service } = await setup({ pusher: fakePusher(...Array.from({ length: 4 }, () => ({ kind: 'unknown', reason: 'timeout' }) as PushAttempt)) });
-    const a = await submitted(service);
-    const final = await approvedAndSent(service, a.id);
-    expect(final.state).toBe('unknown');
-    expect((await service.quotaStatus()).used).toBe(1);
-  });
-});
-
-describe('reject', () => {
-  it('records who rejected and why, owes the notifications, and blocks any later decision', async () => {
-    const { service } = await setup({ pusher: forbiddenPusher });
-    const r = await submitted(service);
-    const res = await service.reject({ requestId: r.id, userId: APPROVER, isApprover: true, reason: 'Wrong date' });
-    expect(res.ok).toBe(true);
-    const stored = (await service.get(r.id))!;
-    expect(stored.state).toBe('rejected');
-    expect(stored.decision).toMatchObject({ by: APPROVER, reason: 'Wrong date' });
-    expect(stored.history.at(-1)).toMatchObject({ from: 'pending', to: 'rejected', by: APPROVER, note: 'Wrong date' });
-    expect(stored.outbox.at(-1)).toMatchObject({ event: 'rejected', targets: ['card', 'thread', 'requester'] });
-
-    expect(await service.approve({ requestId: r.id, userId: 'U0APP2', isApprover: true })).toMatchObject({ ok: false, refusal: 'already_decided' });
-    expect(await service.reject({ requestId: r.id, userId: 'U0APP2', isApprover: true, reason: 'again' })).toMatchObject({
-      ok: false,
-      refusal: 'already_decided',
-    });
-    expect((await service.get(r.id))!.decision?.reason).toBe('Wrong date');
+  it('concurrent approvals of different requests never exceed the quota', async () => {
+    const { service, pusher } = await setup({ dailyQuota: 3 });
+    const rs = await Promise.all(Array.from({ length: 8 }, () => submitted(service)));
+    const results = await Promise.all(rs.map((r) => approve(service, r)));
+    await service.drain();
+    expect(results.filter((x) => x.ok)).toHaveLength(3);
+    expect(pusher.bodies).toHaveLength(3);
+    expect((await service.quotaStatus()).used).toBe(3);
+    for (const [i, x] of results.entries()) if (!x.ok) expect((await service.get(rs[i]!.id))?.state).toBe('pending');
   });
 
-  it('refuses the requester and non-approvers', async () => {
-    const { service } = await setup({ pusher: forbiddenPusher });
-    const r = await submitted(service);
-    expect(await service.reject({ requestId: r.id, userId: REQUESTER, isApprover: true, reason: 'x' })).toMatchObject({ refusal: 'is_requester' });
-    expect(await service.reject({ requestId: r.id, userId: 'U0OUT', isApprover: false, reason: 'x' })).toMatchObject({ refusal: 'not_approver' });
-    expect((await service.get(r.id))!.state).toBe('pending');
-  });
-});
-
-describe('recover after a restart', () => {
-  it("turns 'sending' into 'unknown' and 'approved' back into 'pending', and never pushes", async () => {
-    const kv = await openKv('memory://');
-    opened.push(kv);
-    const { service: first } = await setup({ kv, pusher: forbiddenPusher });
-    const inFlight = await submitted(first);
-    const notStarted = await submitted(first);
-    const untouched = await submitted(first);
-    const now = new Date('2026-11-27T04:00:00.000Z');
-
-    // What a crash leaves behind: one push in flight, one approval whose push had not started.
-    const day1 = await first.quota.reserve(now);
-    const day2 = await first.quota.reserve(now);
-    if (!day1.ok || !day2.ok) throw new Error('quota');
-    await first.requests.transition(inFlight.id, ['pending'], 'approved');
-    await first.requests.transition(inFlight.id, ['approved'], 'sending', () => ({ sendingAt: now.toISOString(), quotaDay: day1.day }));
-    await first.requests.transition(notStarted.id, ['pending'], 'approved', () => ({ quotaDay: day2.day, decision: { by: APPROVER, at: now.toISOString() } }));
-    expect((await first.quotaStatus()).used).toBe(2);
-
-    const pusher = fakePusher();
-    const { service } = await setup({ kv, pusher });
-    const recovered = await service.recover();
-    expect(recovered).toEqual({ unknown: [inFlight.id], reverted: [notStarted.id] });
-    expect(pusher.bodies).toHaveLength(0);
-
-    const u = (await service.get(inFlight.id))!;
-    expect(u.state).toBe('unknown');
-    expect(u.result).toMatchObject({ kind: 'unknown', attempts: 0 });
-    expect(u.outbox.at(-1)).toMatchObject({ event: 'unknown', targets: ['card', 'thread', 'requester'] });
-
-    const p = (await service.get(notStarted.id))!;
-    expect(p.state).toBe('pending');
-    expect(p.decision).toBeUndefined();
-    expect(p.approvals).toEqual([]);
-    expect(p.outbox.at(-1)).toMatchObject({ event: 'pending', targets: ['card', 'thread'] });
-    expect((await service.get(untouched.id))!.state).toBe('pending');
-
-    // The in-flight push may have gone out: its slot stays counted; the other one is given back.
-    expect((await service.quotaStatus()).used).toBe(1);
-    expect(await service.recover()).toEqual({ unknown: [], reverted: [] });
-    expect(pusher.bodies).toHaveLength(0);
-
-    // The unknown one is never pushed again; the reverted one can be approved again, once.
-    expect(await service.approve({ requestId: inFlight.id, userId: APPROVER, isApprover: true })).toMatchObject({ refusal: 'already_decided' });
-    expect((await approvedAndSent(service, notStarted.id)).state).toBe('sent');
-    expect(pusher.bodies).toEqual([notStarted.body]);
-  });
-});
-
-describe('approval is bound to the exact payload', () => {
-  it('never pushes a body that changed after it was approved; the request goes back to pending', async () => {
-    let wake!: () => void;
-    const clock = testClock();
-    const gated: Clock = { now: clock.now, sleep: () => new Promise<void>((r) => (wake = r)) };
-    const pusher = fakePusher();
-    const { service, kv } = await setup({ pusher, clock: gated });
-    const r = await submitted(service);
-    // Someone holds the next push slot, so this send waits (in our gated sleep) before it leaves.
-    await kv.reserveSlot('push-slot', 1100, clock.now().getTime() + 60_000);
-    const approved = await service.approve({ requestId: r.id, userId: APPROVER, isApprover: true });
-    if (!approved.ok) throw new Error(approved.refusal);
-    await new Promise((res) => setImmediate(res));
-    await service.requests.update(r.id, (cur) => ({
-      body: { ...cur.body, MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: 'something else' } }] },
-    }));
-    wake();
-    await expect(approved.sent).rejects.toThrow(/could not move from approved to sending/);
-    expect(pusher.bodies).toHaveLength(0);
-    const after = (await service.get(r.id))!;
-    expect(after.state).toBe('pending');
-    expect(after.approvals).toEqual([]);
-    expect(after.history.at(-1)?.note).toMatch(/no longer matches what was approved/);
+  it('a refused push gives its quota slot back; a 90047 marks the day used up', async () => {
+    const { service, pusher } = await setup({ pusher: fakePusher(refused(90045), refused(90047)) });
+    await approve(service, await submitted(service));
     expect((await service.quotaStatus()).used).toBe(0);
+    await approve(service, await submitted(service));
+    const q = await service.quotaStatus();
+    expect(q.exhausted).toBe(true);
+    const later = await approve(service, await submitted(service));
+    expect(!later.ok && later.refusal).toBe('quota_exhausted');
+    expect(pusher.bodies).toHaveLength(2);
   });
 });
 
-describe('delivery leases at start-up', () => {
-  it('clears leases left by a dead process on the single-instance SQLite store', async () => {
+describe('reject, cancel, edit', () => {
+  it('a rejection records who and why; a later approval is refused', async () => {
+    const { service, pusher } = await setup();
+    const r = await submitted(service);
+    const rej = await service.decisions.reject({ requestId: r.id, userId: APPROVER, isApprover: true, reason: 'wrong audience' });
+    expect(rej.ok && rej.request.decision).toMatchObject({ by: APPROVER, reason: 'wrong audience' });
+    const late = await approve(service, r, APPROVER_2);
+    expect(!late.ok && late.refusal).toBe('already_decided');
+    expect(pusher.bodies).toHaveLength(0);
+  });
+
+  it('the requester can cancel a pending request; anyone else is refused', async () => {
     const { service } = await setup();
     const r = await submitted(service);
-    await service.requests.update(r.id, () => ({ outboxLease: { owner: 'i-dead', until: '2999-01-01T00:00:00.000Z' } }));
-    await service.recover();
-    expect((await service.get(r.id))!.outboxLease).toBeUndefined();
+    expect(await service.decisions.cancel({ requestId: r.id, userId: APPROVER, isApprover: true })).toMatchObject({ ok: false, refusal: 'not_requester' });
+    const done = await service.decisions.cancel({ requestId: r.id, userId: REQUESTER, isApprover: false });
+    expect(done.ok && done.request.state).toBe('cancelled');
+    expect(done.ok && done.request.decision?.by).toBe(REQUESTER);
+  });
+
+  it('an edit resets approvals, gets a new MsgRandom and version, and old-card clicks are refused', async () => {
+    const { service, pusher } = await setup({ targetedApprovals: 2 });
+    const r = await submitted(service);
+    await approve(service, r, APPROVER);
+    const edited = await service.decisions.edit({ requestId: r.id, userId: REQUESTER, draft: { ...TAGS_DRAFT, message: 'Maintenance tomorrow' } });
+    expect(edited.ok).toBe(true);
+    if (!edited.ok) return;
+    expect(edited.request.approvals).toEqual([]);
+    expect(edited.request.version).not.toBe(r.version);
+    expect(edited.request.body.MsgRandom).not.toBe(r.body.MsgRandom);
+    expect(kinds(edited.request)).toEqual(['submitted', 'approval', 'edited']);
+    const old = await approve(service, r, APPROVER_2);
+    expect(!old.ok && old.refusal).toBe('stale_version');
+    await approve(service, edited.request, APPROVER);
+    await approve(service, edited.request, APPROVER_2);
+    expect(pusher.bodies.map((b) => (b.MsgBody[0]!.MsgContent as { Text: string }).Text)).toEqual(['Maintenance tomorrow']);
+  });
+
+  it('only the requester can edit; an edit is checked against every push rule', async () => {
+    const { service } = await setup();
+    const r = await submitted(service);
+    expect(await service.decisions.edit({ requestId: r.id, userId: APPROVER, draft: TAGS_DRAFT })).toMatchObject({ ok: false, refusal: 'not_requester' });
+    const bad = await service.decisions.edit({ requestId: r.id, userId: REQUESTER, draft: { ...TAGS_DRAFT, audience: { kind: 'tags', all: ['x'.repeat(51)], any: [] } } });
+    expect(bad.ok === false && 'errors' in bad && bad.errors[0]?.code).toBe(90020);
+    expect((await service.get(r.id))?.rev).toBe(1);
+  });
+
+  it('request again: only the requester, only from an ended request; the two requests link to each other', async () => {
+    const { service } = await setup();
+    const r = await submitted(service);
+    expect(await service.decisions.againSource({ requestId: r.id, userId: REQUESTER })).toMatchObject({ ok: false, refusal: 'already_decided' });
+    await service.decisions.reject({ requestId: r.id, userId: APPROVER, isApprover: true, reason: 'typo' });
+    expect(await service.decisions.againSource({ requestId: r.id, userId: APPROVER })).toMatchObject({ ok: false, refusal: 'not_requester' });
+    expect((await service.decisions.againSource({ requestId: r.id, userId: REQUESTER })).ok).toBe(true);
+    const again = await service.decisions.submit({ requesterId: REQUESTER, draft: TAGS_DRAFT, againOf: r.id });
+    expect(again.ok && again.request.againOf).toBe(r.id);
+    const old = await service.get(r.id);
+    expect(old?.againAs).toEqual([again.ok ? again.request.id : '']);
+    expect(kinds(old).at(-1)).toBe('requested_again');
+    expect(old?.state).toBe('rejected');
   });
 });
 
-describe('store unavailable', () => {
-  it("every decision answers 'store_unavailable' and changes nothing while the store is down", async () => {
-    const base = await openKv('memory://');
-    opened.push(base);
-    const kv = flakyKv(base);
-    const { service } = await setup({ kv, pusher: forbiddenPusher });
-    const r = await submitted(service);
-
-    kv.down.add('all');
-    expect(await service.precheck({ requestId: r.id, userId: APPROVER, isApprover: true })).toEqual({ ok: false, refusal: 'store_unavailable' });
-    expect(await service.approve({ requestId: r.id, userId: APPROVER, isApprover: true })).toEqual({ ok: false, refusal: 'store_unavailable' });
-    expect(await service.reject({ requestId: r.id, userId: APPROVER, isApprover: true, reason: 'x' })).toEqual({
-      ok: false,
-      refusal: 'store_unavailable',
-    });
-    await expect(service.submit({ requesterId: REQUESTER, draft: DRAFT })).rejects.toBeInstanceOf(StoreUnavailableError);
-    kv.down.clear();
-
-    const stored = (await service.get(r.id))!;
-    expect(stored.state).toBe('pending');
-    expect(stored.rev).toBe(r.rev);
-    expect(await service.requests.list()).toHaveLength(1);
+describe('expiry', () => {
+  it('a pending request expires once after REQUEST_TTL, even with two instances sweeping; a late click is told so', async () => {
+    const a = await setup({ requestTtlMs: 60_000 });
+    const b = await setup({ store: a.store, clock: a.clock, requestTtlMs: 60_000 });
+    const r = await submitted(a.service);
+    expect(await a.service.decisions.expireDue()).toBe(0);
+    a.clock.advance(60_001);
+    const counts = await Promise.all([a.service.decisions.expireDue(), b.service.decisions.expireDue()]);
+    expect(counts[0]! + counts[1]!).toBe(1);
+    const stored = await a.service.get(r.id);
+    expect(stored?.state).toBe('expired');
+    expect(kinds(stored).filter((k) => k === 'expired')).toHaveLength(1);
+    const late = await approve(a.service, r);
+    expect(!late.ok && late.refusal).toBe('expired');
   });
 
-  it('a store failure while claiming the request leaves it pending with no quota used', async () => {
-    const base = await openKv('memory://');
-    opened.push(base);
-    const kv = flakyKv(base);
-    const { service } = await setup({ kv, pusher: forbiddenPusher });
+  it('an approval after the expiry time but before the sweep is refused as expired', async () => {
+    const { service, clock, pusher } = await setup({ requestTtlMs: 60_000 });
     const r = await submitted(service);
-    kv.down.add('swap');
-    expect(await service.approve({ requestId: r.id, userId: APPROVER, isApprover: true })).toEqual({ ok: false, refusal: 'store_unavailable' });
-    kv.down.clear();
-    expect((await service.get(r.id))!.state).toBe('pending');
-    expect((await service.quotaStatus()).used).toBe(0);
-  });
-
-  it('a store failure while counting the quota leaves the request pending', async () => {
-    const base = await openKv('memory://');
-    opened.push(base);
-    const kv = flakyKv(base);
-    const pusher = fakePusher();
-    const { service } = await setup({ kv, pusher });
-    const r = await submitted(service);
-    kv.down.add('incrementBelow');
-    expect(await service.approve({ requestId: r.id, userId: APPROVER, isApprover: true })).toEqual({ ok: false, refusal: 'store_unavailable' });
-    kv.down.clear();
-
-    // Nothing was claimed or counted: once the store answers, it can be approved as usual.
-    const stored = (await service.get(r.id))!;
-    expect(stored.state).toBe('pending');
-    expect(stored.approvals).toEqual([]);
-    expect(stored.decision).toBeUndefined();
-    expect((await service.quotaStatus()).used).toBe(0);
-    expect((await approvedAndSent(service, r.id)).state).toBe('sent');
-    expect(pusher.bodies).toHaveLength(1);
-  });
-
-  it('a store failure after the approval, before the push left, hands the request and its quota slot back', async () => {
-    const base = await openKv('memory://');
-    opened.push(base);
-    const kv = flakyKv(base);
-    const pusher = fakePusher();
-    const { service } = await setup({ kv, pusher });
-    const r = await submitted(service);
-    kv.down.add('reserveSlot');
-    const res = await service.approve({ requestId: r.id, userId: APPROVER, isApprover: true });
-    expect(res.ok).toBe(true);
-    if (!res.ok) return;
-    await expect(res.sent).rejects.toBeInstanceOf(StoreUnavailableError);
-    kv.down.clear();
-
-    const stored = (await service.get(r.id))!;
-    expect(stored.state).toBe('pending');
-    expect(stored.approvals).toEqual([]);
-    expect(stored.outbox.at(-1)).toMatchObject({ event: 'pending' });
+    clock.advance(61_000);
+    const late = await approve(service, r);
+    expect(!late.ok && late.refusal).toBe('expired');
     expect(pusher.bodies).toHaveLength(0);
+  });
+});
+
+describe('duplicate guard', () => {
+  it('warns when the same message went to the same audience in the last 24 hours', async () => {
+    const { service, clock } = await setup();
+    const first = await submitted(service);
+    await approve(service, first);
+    const dup = await submitted(service);
+    expect(dup.duplicateOf?.id).toBe(first.id);
+    expect(dup.duplicateOf?.taskId).toBe('T1');
+    expect((await submitted(service, { ...TAGS_DRAFT, audience: { kind: 'tags', all: ['other'], any: [] } })).duplicateOf).toBeUndefined();
+    clock.advance(24 * 3600_000 + 1000);
+    expect((await submitted(service)).duplicateOf).toBeUndefined();
+  });
+});
+
+describe('payload binding', () => {
+  it('never pushes a body that no longer matches its approval; the request goes back to pending', async () => {
+    const { service, store, pusher } = await setup();
+    const r = await submitted(service);
+    // Tamper with the stored body behind the domain's back, between approval and push.
+    const stored = (await store.getRequest(r.id))!;
+    await store.writeRequest(stored, { ...stored.data, body: { ...stored.data.body, MsgLifeTime: 604800 } });
+    await approve(service, r);
+    expect(pusher.bodies).toHaveLength(0);
+    const back = await service.get(r.id);
+    expect(back?.state).toBe('pending');
+    expect(kinds(back).at(-1)).toBe('handed_back');
     expect((await service.quotaStatus()).used).toBe(0);
-    expect((await approvedAndSent(service, r.id)).state).toBe('sent');
   });
 });
