@@ -13,6 +13,7 @@ import type { ListenerDeps } from './slack/deps.js';
 import { registerCommands } from './slack/commands/index.js';
 import { registerEvents } from './slack/events/index.js';
 import { Notifier } from './slack/notifier.js';
+import { buildReceiver, type ReceiverTuning } from './slack/receiver.js';
 import { registerViews } from './slack/views/index.js';
 import { TimClient } from './tim/client.js';
 import { resolveBaseUrl } from './tim/regions.js';
@@ -24,7 +25,7 @@ export interface RunningApp {
   notifier: Notifier;
   kv: AtomicKv;
   logger: Logger;
-  /** Recover interrupted requests, deliver owed notifications, then listen. Returns the HTTP port (HTTP mode). */
+  /** Recover interrupted requests, deliver owed notifications, then listen. Returns the HTTP port (the /healthz port in Socket Mode). */
   start(): Promise<{ port?: number }>;
   /** Stop taking new work, let pushes in flight finish and be recorded, close the store. */
   stop(): Promise<void>;
@@ -39,6 +40,8 @@ export interface BuildOptions {
   outboxIntervalMs?: number;
   /** Retry tuning of the push (tests use short waits). */
   pushRetry?: { baseDelayMs?: number; maxDelayMs?: number; rateLimitWaitMs?: number };
+  /** Health thresholds and Socket Mode timings (tests use short ones). */
+  receiver?: ReceiverTuning;
 }
 
 /** Route Bolt's own logging through our redacting logger. */
@@ -104,26 +107,13 @@ export async function buildApp(config: Config, o: BuildOptions = {}): Promise<Ru
       return undefined;
     },
   );
+  const slack = buildReceiver({ config, logger, boltLogger: boltLogger(logger), storePing: () => kv.counter('health'), ...o.receiver });
   const app = new App({
     token: config.SLACK_BOT_TOKEN,
     ...(identity ?? { tokenVerificationEnabled: false }),
     logger: boltLogger(logger),
     clientOptions,
-    ...(socketMode
-      ? { socketMode: true, appToken: config.SLACK_APP_TOKEN! }
-      : {
-          signingSecret: config.SLACK_SIGNING_SECRET!,
-          customRoutes: [
-            {
-              path: '/healthz',
-              method: ['GET'],
-              handler: (_req, res) => {
-                res.writeHead(200, { 'content-type': 'application/json' });
-                res.end(JSON.stringify({ ok: true }));
-              },
-            },
-          ],
-        }),
+    receiver: slack.receiver,
   });
   app.error(async (error) => {
     logger.error('listener failed', { error });
@@ -174,8 +164,9 @@ export async function buildApp(config: Config, o: BuildOptions = {}): Promise<Ru
       notifier.start(o.outboxIntervalMs ?? 5000);
       if (socketMode) {
         await app.start();
-        logger.info('tim-broadcast running in Socket Mode');
-        return {};
+        const port = slack.healthPort();
+        logger.info('tim-broadcast running in Socket Mode', { port, path: '/healthz' });
+        return port === undefined ? {} : { port };
       }
       const server = (await app.start(config.PORT)) as Server;
       const address = server.address();
