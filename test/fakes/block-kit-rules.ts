@@ -187,14 +187,16 @@ const isScalar = (v: unknown): boolean => typeof v === 'string' || typeof v === 
 
 /**
  * Whether `metadata` is a valid message metadata object: `event_type` a non-empty string and `event_payload` an
- * object whose values are scalars, or arrays/objects of scalars. A string here means the JSON did not parse.
+ * object whose values are scalars, objects of scalars, or arrays of scalars / objects of scalars (one level deep,
+ * as @slack/types' MessageMetadata allows). A string here means the JSON did not parse.
  */
 export function metadataIsValid(metadata: unknown): boolean {
   if (!isObject(metadata)) return false;
   const type = metadata['event_type'];
   const payload = metadata['event_payload'];
   if (typeof type !== 'string' || type.length === 0 || !isObject(payload)) return false;
+  const flatObject = (v: unknown): boolean => isObject(v) && Object.values(v).every(isScalar);
   return Object.values(payload).every(
-    (v) => isScalar(v) || (Array.isArray(v) && v.every(isScalar)) || (isObject(v) && Object.values(v).every(isScalar)),
+    (v) => isScalar(v) || flatObject(v) || (Array.isArray(v) && v.every((item) => isScalar(item) || flatObject(item))),
   );
 }
