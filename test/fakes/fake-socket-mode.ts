@@ -79,7 +79,7 @@ export class FakeSocketMode {
   readonly envelopes: SocketModeEnvelope[] = [];
   /** Every ack received, in order. */
   readonly acks: SocketModeAck[] = [];
-  /** Upgrade requests refused because of a missing, unknown or already used ticket. */
+  /** Upgrade requests refused (HTTP 401) because of a missing, unknown or already used ticket. undici re-sends a request answered 401 once, so one attempt of the SDK client counts 2. */
   refusedTickets = 0;
 
   private readonly http: Server;
@@ -254,7 +254,9 @@ export class FakeSocketMode {
     const ticket = url.searchParams.get('ticket');
     if (url.pathname !== '/link/' || !ticket || !this.tickets.has(ticket)) {
       this.refusedTickets += 1;
-      socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      const body = 'invalid or used ticket';
+      socket.once('finish', () => socket.destroy());
+      socket.end(`HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
       return;
     }
     this.tickets.delete(ticket); // single use, like Slack's

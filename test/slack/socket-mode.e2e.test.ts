@@ -112,6 +112,25 @@ describe('the link survives the network', () => {
     await h.fake.waitFor(() => h.logs.filter((l) => l['msg'] === 'Socket Mode link up').length === 2, { what: 'the app to hear hello again' });
 
     await commandOpensModal(h);
+    expect(JSON.stringify(h.logs)).not.toContain(h.config.SLACK_APP_TOKEN);
+    expect(unhandled).toEqual([]);
+  });
+
+  it('a link URL that Slack refuses (expired ticket) is retried with a fresh one', async () => {
+    let issued = 0;
+    h.fake.serveSocketMode({
+      issueUrl: () => {
+        issued += 1;
+        const url = h.socket.issueUrl();
+        return issued <= 2 ? url.replace(/ticket=[^&]+/, 'ticket=expired') : url;
+      },
+    });
+    h.socket.dropAll();
+    await h.socket.waitForLink({ count: 2 });
+    // Each refused URL is one failed attempt (undici sends a request answered 401 a second time before giving up).
+    expect(h.socket.refusedTickets).toBeGreaterThanOrEqual(2);
+    expect(linkFailures(h)).toEqual(['the link closed before Slack said hello', 'the link closed before Slack said hello']);
+    await commandOpensModal(h);
     expect(unhandled).toEqual([]);
   });
 
