@@ -17,6 +17,7 @@ import type { ListenerDeps } from './slack/deps.js';
 import { registerCommands } from './slack/commands/index.js';
 import { registerEvents } from './slack/events/index.js';
 import { Notifier } from './slack/notifier.js';
+import { buildReceiver, type ReceiverTuning } from './slack/receiver.js';
 import { registerViews } from './slack/views/index.js';
 import { TimClient } from './tim/client.js';
 import { AttributeNameCache, AudienceSizeCache } from './tim/lookup-cache.js';
@@ -50,6 +51,8 @@ export interface BuildOptions {
   sweepIntervalMs?: number;
   /** Retry tuning of the push (tests use short waits). */
   pushRetry?: { baseDelayMs?: number; maxDelayMs?: number; rateLimitWaitMs?: number };
+  /** Health thresholds and Socket Mode reconnect timings (tests use short ones). */
+  receiver?: ReceiverTuning;
 }
 
 /** Route Bolt's own logging through our redacting logger. */
@@ -132,26 +135,13 @@ export async function buildApp(config: Config, o: BuildOptions = {}): Promise<Ru
       return undefined;
     },
   );
+  const slack = buildReceiver({ config, logger, boltLogger: boltLogger(logger), storePing: () => store.ping(), ...o.receiver });
   const app = new App({
     token: config.SLACK_BOT_TOKEN,
     ...(identity ?? { tokenVerificationEnabled: false }),
     logger: boltLogger(logger),
     clientOptions,
-    ...(socketMode
-      ? { socketMode: true, appToken: config.SLACK_APP_TOKEN! }
-      : {
-          signingSecret: config.SLACK_SIGNING_SECRET!,
-          customRoutes: [
-            {
-              path: '/healthz',
-              method: ['GET'],
-              handler: (_req, res) => {
-                res.writeHead(200, { 'content-type': 'application/json' });
-                res.end(JSON.stringify({ ok: true }));
-              },
-            },
-          ],
-        }),
+    receiver: slack.receiver,
   });
   app.error(async (error) => {
     logger.error('listener failed', { error });
@@ -247,8 +237,9 @@ export async function buildApp(config: Config, o: BuildOptions = {}): Promise<Ru
       notifier.start(o.outboxIntervalMs ?? 5000);
       if (socketMode) {
         await app.start();
-        logger.info('tim-broadcast running in Socket Mode', { instance: instanceId });
-        return {};
+        const port = slack.healthPort();
+        logger.info('tim-broadcast running in Socket Mode', { port, path: '/healthz', instance: instanceId });
+        return port === undefined ? {} : { port };
       }
       const server = (await app.start(config.PORT)) as Server;
       const address = server.address();

@@ -40,6 +40,8 @@ afterAll(async () => {
 beforeEach(() => {
   fake.reset();
   fake.usergroups.clear();
+  fake.userStates.clear();
+  fake.notInChannels.clear();
 });
 
 const blocks = [
@@ -306,5 +308,352 @@ describe('raw HTTP, response_url, waitFor, reset', () => {
     expect(fake.calls).toEqual([]);
     expect(fake.messages()).toEqual([]);
     await expect(client.auth.test()).resolves.toMatchObject({ ok: true });
+  });
+});
+
+// ------------------------------------------------------------------ Slack's content rules
+
+/** The Slack error (and its explanation) a call got. */
+async function slackError(p: Promise<unknown>): Promise<{ error: string; messages: string[] }> {
+  const err = await rejection(p);
+  expect(err).toBeInstanceOf(WebAPIPlatformError);
+  const data = (err as WebAPIPlatformError).data as { error: string; response_metadata?: { messages?: string[] } };
+  return { error: data.error, messages: data.response_metadata?.messages ?? [] };
+}
+
+const plain = (text: string) => ({ type: 'plain_text' as const, text });
+const mrkdwn = (text: string) => ({ type: 'mrkdwn' as const, text });
+const button = (extra: Record<string, unknown> = {}) => ({ type: 'button', action_id: 'go', text: plain('Go'), value: 'v', ...extra });
+const confirmDialog = (extra: Record<string, unknown> = {}) => ({
+  title: plain('Sure?'),
+  text: mrkdwn('This pushes to everyone.'),
+  confirm: plain('Push'),
+  deny: plain('Cancel'),
+  ...extra,
+});
+
+describe('message blocks are checked like Slack does', () => {
+  const cases: Array<{ name: string; blocks: unknown[]; pointer: string }> = [
+    { name: 'section text over 3000', blocks: [{ type: 'section', text: mrkdwn('x'.repeat(3001)) }], pointer: '/blocks/0/text/text' },
+    { name: 'empty section text', blocks: [{ type: 'section', text: mrkdwn('') }], pointer: '/blocks/0/text/text' },
+    { name: 'section with neither text nor fields', blocks: [{ type: 'section' }], pointer: '/blocks/0' },
+    { name: 'more than 10 fields', blocks: [{ type: 'section', fields: Array.from({ length: 11 }, () => mrkdwn('f')) }], pointer: '/blocks/0/fields' },
+    { name: 'a field over 2000', blocks: [{ type: 'section', fields: [mrkdwn('ok'), mrkdwn('x'.repeat(2001))] }], pointer: '/blocks/0/fields/1/text' },
+    { name: 'header over 150', blocks: [{ type: 'header', text: plain('x'.repeat(151)) }], pointer: '/blocks/0/text/text' },
+    { name: 'header as mrkdwn', blocks: [{ type: 'header', text: mrkdwn('*bold*') }], pointer: '/blocks/0/text/type' },
+    { name: 'context with 11 elements', blocks: [{ type: 'context', elements: Array.from({ length: 11 }, () => mrkdwn('c')) }], pointer: '/blocks/0/elements' },
+    { name: 'button text over 75', blocks: [{ type: 'actions', elements: [button({ text: plain('x'.repeat(76)) })] }], pointer: '/blocks/0/elements/0/text/text' },
+    { name: 'button text as mrkdwn', blocks: [{ type: 'actions', elements: [button({ text: mrkdwn('Go') })] }], pointer: '/blocks/0/elements/0/text/type' },
+    { name: 'button value over 2000', blocks: [{ type: 'actions', elements: [button({ value: 'v'.repeat(2001) })] }], pointer: '/blocks/0/elements/0/value' },
+    { name: 'action_id over 255', blocks: [{ type: 'actions', elements: [button({ action_id: 'a'.repeat(256) })] }], pointer: '/blocks/0/elements/0/action_id' },
+    { name: 'block_id over 255', blocks: [{ type: 'divider', block_id: 'b'.repeat(256) }], pointer: '/blocks/0/block_id' },
+    {
+      name: 'accessibility_label over 75',
+      blocks: [{ type: 'actions', elements: [button({ accessibility_label: 'l'.repeat(76) })] }],
+      pointer: '/blocks/0/elements/0/accessibility_label',
+    },
+    {
+      name: 'confirm title over 100',
+      blocks: [{ type: 'actions', elements: [button({ confirm: confirmDialog({ title: plain('t'.repeat(101)) }) })] }],
+      pointer: '/blocks/0/elements/0/confirm/title/text',
+    },
+    {
+      name: 'confirm text over 300',
+      blocks: [{ type: 'actions', elements: [button({ confirm: confirmDialog({ text: mrkdwn('t'.repeat(301)) }) })] }],
+      pointer: '/blocks/0/elements/0/confirm/text/text',
+    },
+    {
+      name: 'confirm button over 30',
+      blocks: [{ type: 'actions', elements: [button({ confirm: confirmDialog({ confirm: plain('c'.repeat(31)) }) })] }],
+      pointer: '/blocks/0/elements/0/confirm/confirm/text',
+    },
+    {
+      name: 'deny button over 30',
+      blocks: [{ type: 'section', text: mrkdwn('s'), accessory: button({ confirm: confirmDialog({ deny: plain('d'.repeat(31)) }) }) }],
+      pointer: '/blocks/0/accessory/confirm/deny/text',
+    },
+    { name: 'more than 50 blocks', blocks: Array.from({ length: 51 }, () => ({ type: 'divider' })), pointer: '/blocks' },
+    { name: 'an unknown block type', blocks: [{ type: 'sectoin', text: mrkdwn('typo') }], pointer: '/blocks/0/type' },
+    { name: 'a duplicate block_id', blocks: [{ type: 'divider', block_id: 'd' }, { type: 'divider', block_id: 'd' }], pointer: '/blocks/1/block_id' },
+  ];
+
+  it.each(cases)('$name → invalid_blocks, explained at $pointer, nothing posted', async ({ blocks, pointer }) => {
+    const { error, messages } = await slackError(client.chat.postMessage({ channel: 'C1', text: 'fallback', blocks: blocks as never }));
+    expect(error).toBe('invalid_blocks');
+    expect(messages.length).toBeGreaterThan(0);
+    expect(messages.every((m) => /^\[ERROR\] .+ \[json-pointer:\/blocks.*\]$/.test(m))).toBe(true);
+    expect(messages.some((m) => m.endsWith(`[json-pointer:${pointer}]`)), messages.join('\n')).toBe(true);
+    expect(fake.messages()).toEqual([]);
+  });
+
+  it('blocks exactly at every limit are accepted', async () => {
+    const blocks = [
+      { type: 'header', text: plain('h'.repeat(150)) },
+      { type: 'section', block_id: 'b'.repeat(255), text: mrkdwn('x'.repeat(3000)) },
+      { type: 'section', fields: Array.from({ length: 10 }, () => mrkdwn('f'.repeat(2000))) },
+      { type: 'context', elements: Array.from({ length: 10 }, () => mrkdwn('c')) },
+      {
+        type: 'actions',
+        elements: [
+          button({
+            action_id: 'a'.repeat(255),
+            text: plain('t'.repeat(75)),
+            value: 'v'.repeat(2000),
+            accessibility_label: 'l'.repeat(75),
+            style: 'danger',
+            confirm: confirmDialog({ title: plain('t'.repeat(100)), text: plain('t'.repeat(300)), confirm: plain('c'.repeat(30)), deny: plain('d'.repeat(30)) }),
+          }),
+        ],
+      },
+      ...Array.from({ length: 45 }, () => ({ type: 'divider' })),
+    ];
+    expect(blocks).toHaveLength(50);
+    await expect(client.chat.postMessage({ channel: 'C1', text: 'fallback', blocks: blocks as never })).resolves.toMatchObject({ ok: true });
+  });
+
+  it('chat.update and chat.postEphemeral are checked too', async () => {
+    const { ts } = await client.chat.postMessage({ channel: 'C1', text: 'x' });
+    const bad = [{ type: 'header', text: plain('x'.repeat(151)) }];
+    expect((await slackError(client.chat.update({ channel: 'C1', ts: ts!, text: 'y', blocks: bad as never }))).error).toBe('invalid_blocks');
+    expect((await slackError(client.chat.postEphemeral({ channel: 'C1', user: 'U1', text: 'y', blocks: bad as never }))).error).toBe('invalid_blocks');
+    expect(fake.message('C1', ts!)?.text).toBe('x');
+  });
+
+  it('a top-level text over 40,000 characters is msg_too_long; 40,000 is fine', async () => {
+    expect((await slackError(client.chat.postMessage({ channel: 'C1', text: 'x'.repeat(40_001) }))).error).toBe('msg_too_long');
+    await expect(client.chat.postMessage({ channel: 'C1', text: 'x'.repeat(40_000) })).resolves.toMatchObject({ ok: true });
+  });
+
+  it('views are held to the same block rules (with the 100-block limit of a view)', async () => {
+    const view = (blocks: unknown[]) => ({ type: 'modal', title: plain('T'), blocks }) as never;
+    const { error, messages } = await slackError(client.views.open({ trigger_id: 't', view: view([{ type: 'section', text: mrkdwn('x'.repeat(3001)) }]) }));
+    expect(error).toBe('invalid_arguments');
+    expect(messages).toContain('[ERROR] must be less than 3001 characters [json-pointer:/view/blocks/0/text/text]');
+    await expect(client.views.open({ trigger_id: 't', view: view(Array.from({ length: 100 }, () => ({ type: 'divider' }))) })).resolves.toMatchObject({
+      ok: true,
+    });
+    expect((await slackError(client.views.open({ trigger_id: 't', view: view(Array.from({ length: 101 }, () => ({ type: 'divider' }))) }))).error).toBe(
+      'invalid_arguments',
+    );
+  });
+});
+
+describe('message metadata', () => {
+  const metadata = {
+    event_type: 'broadcast_requested',
+    event_payload: {
+      requestId: 'r1',
+      attempts: 2,
+      urgent: false,
+      tags: ['vip', 'beta'],
+      audience: { kind: 'tags', count: 2 },
+      decisions: [{ by: 'U0A', approved: true }],
+    },
+  } as never;
+
+  it('is stored, returned by postMessage and by conversations.history with include_all_metadata only', async () => {
+    const r = await client.chat.postMessage({ channel: 'C1', text: 'x', metadata });
+    expect((r.message as { metadata?: unknown }).metadata).toEqual(metadata);
+    expect(fake.message('C1', r.ts!)?.metadata).toEqual(metadata);
+    const withMeta = await client.conversations.history({ channel: 'C1', include_all_metadata: true });
+    expect(withMeta.messages?.[0]?.metadata).toEqual(metadata);
+    const without = await client.conversations.history({ channel: 'C1' });
+    expect(without.messages?.[0]).not.toHaveProperty('metadata');
+  });
+
+  it('chat.update replaces it', async () => {
+    const { ts } = await client.chat.postMessage({ channel: 'C1', text: 'x', metadata });
+    const next = { event_type: 'broadcast_sent', event_payload: { requestId: 'r1', taskId: 't-9' } };
+    await client.chat.update({ channel: 'C1', ts: ts!, text: 'y', metadata: next });
+    expect(fake.message('C1', ts!)?.metadata).toEqual(next);
+  });
+
+  it.each([
+    { name: 'no event_type', value: { event_payload: { a: 1 } } },
+    { name: 'an empty event_type', value: { event_type: '', event_payload: { a: 1 } } },
+    { name: 'a payload that is not an object', value: { event_type: 'e', event_payload: ['a'] } },
+    { name: 'an object nested in an object', value: { event_type: 'e', event_payload: { a: { b: { c: 1 } } } } },
+    { name: 'an array inside an array', value: { event_type: 'e', event_payload: { a: [[1]] } } },
+    { name: 'a nested object inside an array', value: { event_type: 'e', event_payload: { a: [{ b: { c: 1 } }] } } },
+    { name: 'a null value', value: { event_type: 'e', event_payload: { a: null } } },
+  ])('$name → invalid_metadata_format', async ({ value }) => {
+    expect((await slackError(client.chat.postMessage({ channel: 'C1', text: 'x', metadata: value as never }))).error).toBe('invalid_metadata_format');
+    expect(fake.messages()).toEqual([]);
+  });
+
+  it('metadata that is not JSON → invalid_metadata_format', async () => {
+    const res = await fetch(`${fake.apiUrl}chat.postMessage`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${TOKEN}` },
+      body: new URLSearchParams({ channel: 'C1', text: 'x', metadata: '{not json' }).toString(),
+    });
+    expect(await res.json()).toEqual({ ok: false, error: 'invalid_metadata_format' });
+  });
+});
+
+describe('conversations.history and conversations.replies', () => {
+  async function post(text: string, thread_ts?: string) {
+    return (await client.chat.postMessage({ channel: 'C1', text, ...(thread_ts ? { thread_ts } : {}) })).ts!;
+  }
+
+  it('history lists top-level messages newest first, with thread counts, and no replies or ephemerals', async () => {
+    const a = await post('a');
+    const b = await post('b');
+    await post('reply to a', a);
+    const lastReply = await post('second reply to a', a);
+    await client.chat.postEphemeral({ channel: 'C1', user: 'U1', text: 'secret' });
+    await client.chat.postMessage({ channel: 'C2', text: 'elsewhere' });
+    const r = await client.conversations.history({ channel: 'C1' });
+    expect(r.messages?.map((m) => m.text)).toEqual(['b', 'a']);
+    expect(r.messages?.[0]).toMatchObject({ ts: b });
+    expect(r.messages?.[0]).not.toHaveProperty('reply_count');
+    expect(r.messages?.[1]).toMatchObject({ ts: a, thread_ts: a, reply_count: 2, latest_reply: lastReply });
+    expect(r.has_more).toBe(false);
+  });
+
+  it('history pages with limit and cursor, and honours oldest/latest/inclusive', async () => {
+    const ts: string[] = [];
+    for (let i = 0; i < 5; i++) ts.push(await post(`m${i}`));
+    const first = await client.conversations.history({ channel: 'C1', limit: 2 });
+    expect(first.messages?.map((m) => m.text)).toEqual(['m4', 'm3']);
+    expect(first.has_more).toBe(true);
+    const second = await client.conversations.history({ channel: 'C1', limit: 2, cursor: first.response_metadata!.next_cursor! });
+    expect(second.messages?.map((m) => m.text)).toEqual(['m2', 'm1']);
+    const third = await client.conversations.history({ channel: 'C1', limit: 2, cursor: second.response_metadata!.next_cursor! });
+    expect(third.messages?.map((m) => m.text)).toEqual(['m0']);
+    expect(third.has_more).toBe(false);
+    expect(third.response_metadata?.next_cursor).toBe('');
+
+    const window = await client.conversations.history({ channel: 'C1', oldest: ts[1]!, latest: ts[3]! });
+    expect(window.messages?.map((m) => m.text)).toEqual(['m2']);
+    const inclusive = await client.conversations.history({ channel: 'C1', oldest: ts[1]!, latest: ts[3]!, inclusive: true });
+    expect(inclusive.messages?.map((m) => m.text)).toEqual(['m3', 'm2', 'm1']);
+
+    // The WebClient's own pagination walks every page.
+    const all: string[] = [];
+    for await (const page of client.paginate('conversations.history', { channel: 'C1', limit: 2 })) {
+      all.push(...((page as { messages?: Array<{ text?: string }> }).messages ?? []).map((m) => m.text ?? ''));
+    }
+    expect(all).toEqual(['m4', 'm3', 'm2', 'm1', 'm0']);
+    expect((await slackError(client.conversations.history({ channel: 'C1', cursor: 'bm9wZQ==' }))).error).toBe('invalid_cursor');
+  });
+
+  it('replies returns the parent then its replies, oldest first, from the parent or a reply ts', async () => {
+    const parent = await post('parent');
+    const r1 = await post('one', parent);
+    await post('two', parent);
+    await post('unrelated');
+    const fromParent = await client.conversations.replies({ channel: 'C1', ts: parent });
+    expect(fromParent.messages?.map((m) => m.text)).toEqual(['parent', 'one', 'two']);
+    expect(fromParent.messages?.[0]).toMatchObject({ reply_count: 2 });
+    const fromReply = await client.conversations.replies({ channel: 'C1', ts: r1 });
+    expect(fromReply.messages?.map((m) => m.text)).toEqual(['parent', 'one', 'two']);
+    const paged = await client.conversations.replies({ channel: 'C1', ts: parent, limit: 2 });
+    expect(paged.messages?.map((m) => m.text)).toEqual(['parent', 'one']);
+    const rest = await client.conversations.replies({ channel: 'C1', ts: parent, limit: 2, cursor: paged.response_metadata!.next_cursor! });
+    expect(rest.messages?.map((m) => m.text)).toEqual(['two']);
+    expect((await slackError(client.conversations.replies({ channel: 'C1', ts: '1600000000.000001' }))).error).toBe('thread_not_found');
+  });
+
+  it('replies carries metadata only with include_all_metadata', async () => {
+    const parent = (await client.chat.postMessage({ channel: 'C1', text: 'p', metadata: { event_type: 'e', event_payload: { k: 'v' } } })).ts!;
+    expect((await client.conversations.replies({ channel: 'C1', ts: parent, include_all_metadata: true })).messages?.[0]?.metadata).toEqual({
+      event_type: 'e',
+      event_payload: { k: 'v' },
+    });
+    expect((await client.conversations.replies({ channel: 'C1', ts: parent })).messages?.[0]).not.toHaveProperty('metadata');
+  });
+});
+
+describe('permalinks, membership and users', () => {
+  it('chat.getPermalink answers https://fake-team.slack.com/archives/<channel>/p<ts without the dot>', async () => {
+    const { ts } = await client.chat.postMessage({ channel: 'C0APPROVALS', text: 'x' });
+    const r = await client.chat.getPermalink({ channel: 'C0APPROVALS', message_ts: ts! });
+    expect(r.permalink).toBe(`https://fake-team.slack.com/archives/C0APPROVALS/p${ts!.replace('.', '')}`);
+  });
+
+  it('chat.postEphemeral fails with not_in_channel on request (a fault)', async () => {
+    fake.failNext('chat.postEphemeral', 1, { error: 'not_in_channel' });
+    expect((await slackError(client.chat.postEphemeral({ channel: 'C1', user: 'U1', text: 'x' }))).error).toBe('not_in_channel');
+    await expect(client.chat.postEphemeral({ channel: 'C1', user: 'U1', text: 'x' })).resolves.toMatchObject({ ok: true });
+  });
+
+  it('a channel the bot is not in answers not_in_channel to posts and reads, and survives reset()', async () => {
+    fake.notInChannels.add('C0SECRET');
+    fake.reset();
+    expect((await slackError(client.chat.postMessage({ channel: 'C0SECRET', text: 'x' }))).error).toBe('not_in_channel');
+    expect((await slackError(client.chat.postEphemeral({ channel: 'C0SECRET', user: 'U1', text: 'x' }))).error).toBe('not_in_channel');
+    expect((await slackError(client.conversations.history({ channel: 'C0SECRET' }))).error).toBe('not_in_channel');
+    await expect(client.chat.postMessage({ channel: 'C0OPEN', text: 'x' })).resolves.toMatchObject({ ok: true });
+    fake.notInChannels.delete('C0SECRET');
+    await expect(client.chat.postMessage({ channel: 'C0SECRET', text: 'x' })).resolves.toMatchObject({ ok: true });
+  });
+
+  it('a DM to a user that does not exist → user_not_found; to a deactivated one → account_inactive', async () => {
+    fake.userStates.set('U0GHOST', 'not_found');
+    fake.userStates.set('U0GONE', 'deactivated');
+    expect((await slackError(client.chat.postMessage({ channel: 'U0GHOST', text: 'x' }))).error).toBe('user_not_found');
+    expect((await slackError(client.chat.postMessage({ channel: 'U0GONE', text: 'x' }))).error).toBe('account_inactive');
+    expect((await slackError(client.chat.postMessage({ channel: 'DU0GONE', text: 'x' }))).error).toBe('account_inactive');
+    expect((await slackError(client.conversations.open({ users: 'U0GHOST' }))).error).toBe('user_not_found');
+    expect((await slackError(client.conversations.open({ users: 'U0GONE' }))).error).toBe('user_disabled');
+    expect((await slackError(client.users.info({ user: 'U0GHOST' }))).error).toBe('user_not_found');
+    expect((await client.users.info({ user: 'U0GONE' })).user).toMatchObject({ id: 'U0GONE', deleted: true });
+    expect((await slackError(client.chat.postEphemeral({ channel: 'C1', user: 'U0GONE', text: 'x' }))).error).toBe('user_not_in_channel');
+    await expect(client.chat.postMessage({ channel: 'U0ALIVE', text: 'x' })).resolves.toMatchObject({ ok: true });
+    expect(fake.messages().map((m) => m.channel)).toEqual(['U0ALIVE']);
+  });
+});
+
+describe('response_url posts do what Slack does', () => {
+  async function respond(url: string, body: unknown): Promise<{ status: number; json: unknown }> {
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return { status: res.status, json: await res.json() };
+  }
+
+  it('by default (and with replace_original:false / response_type ephemeral) the clicker sees an ephemeral message', async () => {
+    const { ts } = await client.chat.postMessage({ channel: 'C0APPROVALS', text: 'card', blocks });
+    const url = fake.responseUrl('click-1', { channel: 'C0APPROVALS', user: 'U0CLICKER', messageTs: ts! });
+    expect(await respond(url, { text: 'You are not an approver.' })).toEqual({ status: 200, json: { ok: true } });
+    expect(await respond(url, { replace_original: false, response_type: 'ephemeral', text: 'Already approved by <@U0A>.' })).toMatchObject({ status: 200 });
+    expect(fake.ephemerals('U0CLICKER').map((m) => [m.text, m.channel, m.viaResponseUrl])).toEqual([
+      ['You are not an approver.', 'C0APPROVALS', 'click-1'],
+      ['Already approved by <@U0A>.', 'C0APPROVALS', 'click-1'],
+    ]);
+    expect(fake.message('C0APPROVALS', ts!)).toMatchObject({ text: 'card', updates: 0 });
+    expect(fake.responsePosts('click-1').map((p) => p.effect)).toEqual(['ephemeral', 'ephemeral']);
+    expect(fake.responses('click-1')).toHaveLength(2);
+  });
+
+  it('replace_original:true replaces the message; delete_original deletes it; in_channel posts a new one', async () => {
+    const { ts } = await client.chat.postMessage({ channel: 'C1', text: 'card', blocks });
+    const url = fake.responseUrl('click-2', { channel: 'C1', user: 'U1', messageTs: ts! });
+    await respond(url, { replace_original: true, text: 'card, approved', blocks: [blocks[0]] });
+    expect(fake.message('C1', ts!)).toMatchObject({ text: 'card, approved', blocks: [blocks[0]], updates: 1 });
+    await respond(url, { response_type: 'in_channel', text: 'for everyone' });
+    expect(fake.messages('C1').map((m) => m.text)).toEqual(['card, approved', 'for everyone']);
+    await respond(url, { delete_original: true });
+    expect(fake.message('C1', ts!)).toBeUndefined();
+    expect(fake.responsePosts('click-2').map((p) => p.effect)).toEqual(['replaced', 'in_channel', 'deleted']);
+    expect(fake.ephemerals()).toEqual([]);
+  });
+
+  it('refuses invalid blocks and empty bodies with HTTP 400, changing nothing', async () => {
+    const url = fake.responseUrl('click-3', { channel: 'C1', user: 'U1' });
+    const bad = await respond(url, { text: 'x', blocks: [{ type: 'header', text: plain('x'.repeat(151)) }] });
+    expect(bad).toMatchObject({ status: 400, json: { ok: false, error: 'invalid_blocks' } });
+    expect(await respond(url, {})).toMatchObject({ status: 400, json: { ok: false, error: 'no_text' } });
+    expect(fake.responsePosts('click-3').map((p) => [p.effect, p.error])).toEqual([
+      ['rejected', 'invalid_blocks'],
+      ['rejected', 'no_text'],
+    ]);
+    expect(fake.ephemerals()).toEqual([]);
+  });
+
+  it('without a context the body is only recorded (as before)', async () => {
+    await respond(fake.responseUrl('plain'), { text: 'hi' });
+    expect(fake.responses('plain')).toEqual([{ text: 'hi' }]);
+    expect(fake.responsePosts('plain')).toMatchObject([{ effect: 'unplaced' }]);
+    expect(fake.messages()).toEqual([]);
   });
 });

@@ -10,11 +10,21 @@
  *  - Errors are HTTP 200 `{ ok: false, error }`; rate limits are HTTP 429 with `Retry-After`.
  *  - Faults (`failNext`) simulate platform errors, 429s, other HTTP statuses and dropped sockets.
  *
- * Also serves `response_url`s: `POST {origin}/respond/{id}` records the JSON body (Bolt's `respond()`).
+ * Also serves `response_url`s: `POST {origin}/respond/{id}` records the JSON body (Bolt's `respond()`) and, when the
+ * URL was made with a context (`responseUrl(id, { channel, user, messageTs })`), does what Slack does with it:
+ * an ephemeral message for the user, a new message in the channel, or a replaced/deleted original.
+ *
+ * Socket Mode: `apps.connections.open` (app-level token) answers with a link URL of the FakeSocketMode attached
+ * with `serveSocketMode()` (test/fakes/fake-socket-mode.ts).
+ *
+ * Content is validated like Slack does it (test/fakes/block-kit-rules.ts): Block Kit limits → `invalid_blocks`
+ * with `response_metadata.messages`, text over 40,000 characters → `msg_too_long`, bad metadata →
+ * `invalid_metadata_format`. Configuration that survives reset(): `usergroups`, `users`, `userStates`, `notInChannels`.
  */
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { blockProblems, MAX_MESSAGE_TEXT, metadataIsValid } from './block-kit-rules.js';
 
 // Captured at module load so that tests using fake timers (vi.useFakeTimers) do not freeze waitFor().
 const realSetTimeout = globalThis.setTimeout;
@@ -47,11 +57,48 @@ export interface StoredMessage {
   /** for ephemeral messages: the user it was shown to */
   user?: string;
   ephemeral?: boolean;
+  /** Extension: set when the message came from a POST to this response_url id (not from the Web API). */
+  viaResponseUrl?: string;
   /** number of successful chat.update calls on this message */
   updates: number;
 }
 
-export type SlackFault = { error: string } | { status: 429; retryAfter: number } | { status: number } | { drop: true };
+/**
+ * `error`: HTTP 200 `{ok:false, error}`. `status` (+ `retryAfter` for 429): that HTTP status. `drop`: the socket is
+ * destroyed without an answer. `refuse`: like `drop`, and the fake then stops listening for `forMs` (default 250 ms),
+ * so that calls in that window get a real ECONNREFUSED — Slack unreachable.
+ */
+export type SlackFault =
+  | { error: string }
+  | { status: 429; retryAfter: number }
+  | { status: number }
+  | { drop: true }
+  | { refuse: true; forMs?: number };
+
+/** Where a response_url's message lives, so that posting to it can do what Slack does. */
+export interface ResponseContext {
+  channel?: string;
+  /** The user who triggered it: ephemeral responses are shown to them. */
+  user?: string;
+  /** The message the interaction came from (replace_original / delete_original act on it). */
+  messageTs?: string;
+}
+
+/** What a POST to a response_url did. */
+export interface ResponseUrlPost {
+  id: string;
+  body: unknown;
+  /** `rejected`: Slack refused it (see `error`); `unplaced`: accepted, but the URL has no context saying where it goes. */
+  effect: 'ephemeral' | 'in_channel' | 'replaced' | 'deleted' | 'rejected' | 'unplaced';
+  /** The message created or changed. */
+  ts?: string;
+  channel?: string;
+  user?: string;
+  error?: string;
+}
+
+/** Users whose DMs fail: `not_found` (no such user) or `deactivated`. */
+export type UserState = 'not_found' | 'deactivated';
 
 export interface RecordedView {
   method: string;
@@ -66,6 +113,8 @@ export interface RecordedView {
 
 export interface FakeSlackOptions {
   botToken?: string;
+  /** App-level token (`xapp-…`) accepted by `apps.connections.open`. */
+  appToken?: string;
   teamId?: string;
   botUserId?: string;
   botId?: string;
@@ -73,6 +122,7 @@ export interface FakeSlackOptions {
 
 export const FAKE_SLACK_DEFAULTS = {
   botToken: 'xoxb-fake-bot-token',
+  appToken: 'xapp-1-A0FAKEAPP-1-fake-app-token',
   teamId: 'T0FAKETEAM',
   teamDomain: 'fake-team',
   botUserId: 'U0FAKEBOT',
@@ -136,8 +186,6 @@ function validateView(view: unknown, surface: 'modal' | 'home'): string[] {
   const blocks = v['blocks'];
   if (!Array.isArray(blocks)) {
     problems.push('[ERROR] view.blocks must be an array [json-pointer:/view/blocks]');
-  } else if (blocks.length > 100) {
-    problems.push('[ERROR] no more than 100 items allowed [json-pointer:/view/blocks]');
   }
   if (surface === 'modal') {
     const titleLen = plainTextLength(v['title']);
@@ -158,35 +206,65 @@ function validateView(view: unknown, surface: 'modal' | 'home'): string[] {
     problems.push('[ERROR] must be less than 256 characters [json-pointer:/view/callback_id]');
   }
   if (Array.isArray(blocks)) {
-    const seen = new Set<string>();
-    blocks.forEach((b, i) => {
-      if (!b || typeof b !== 'object' || typeof (b as { type?: unknown }).type !== 'string') {
-        problems.push(`[ERROR] block must have a type [json-pointer:/view/blocks/${i}]`);
-        return;
-      }
-      const block = b as Record<string, unknown>;
-      const id = block['block_id'];
-      if (typeof id === 'string') {
-        if (seen.has(id)) problems.push(`[ERROR] duplicate block_id ${id} [json-pointer:/view/blocks/${i}/block_id]`);
-        seen.add(id);
-      }
-      if (block['type'] === 'input') {
-        if (plainTextLength(block['label']) === undefined) problems.push(`[ERROR] missing required field: label [json-pointer:/view/blocks/${i}/label]`);
-        if (!block['element'] || typeof block['element'] !== 'object') problems.push(`[ERROR] missing required field: element [json-pointer:/view/blocks/${i}/element]`);
-      }
-    });
+    // input blocks need a label and an element; the shared rules check those and every documented limit
+    problems.push(...blockProblems(blocks, '/view/blocks', 100));
   }
   return problems;
 }
 
-function validateMessageBlocks(blocks: unknown): string | undefined {
-  if (blocks === undefined) return undefined;
-  if (!Array.isArray(blocks)) return 'invalid_blocks_format';
-  if (blocks.length > 50) return 'invalid_blocks';
-  for (const b of blocks) {
-    if (!b || typeof b !== 'object' || typeof (b as { type?: unknown }).type !== 'string') return 'invalid_blocks';
+/**
+ * Slack's checks of a message's content (chat.postMessage / postEphemeral / update, response_url): the error
+ * answer, or undefined when it is fine. `invalid_blocks` carries Slack's explanation in `errors` and
+ * `response_metadata.messages`.
+ */
+function messageContentError(args: Record<string, unknown>): Record<string, unknown> | undefined {
+  const text = args['text'];
+  if (typeof text === 'string' && text.length > MAX_MESSAGE_TEXT) return fail('msg_too_long');
+  const blocks = args['blocks'];
+  if (blocks !== undefined) {
+    if (!Array.isArray(blocks)) return fail('invalid_blocks_format');
+    const problems = blockProblems(blocks, '/blocks', 50);
+    if (problems.length > 0) {
+      return fail('invalid_blocks', { errors: problems.map((m) => m.replace(/^\[ERROR\] /, '')), response_metadata: { messages: problems } });
+    }
   }
+  if (args['metadata'] !== undefined && !metadataIsValid(args['metadata'])) return fail('invalid_metadata_format');
   return undefined;
+}
+
+/** The user a DM channel (`U…`, or the `DU…` we hand out for it) belongs to. */
+function dmUser(channel: string): string | undefined {
+  if (/^[UW][A-Z0-9]+$/.test(channel)) return channel;
+  if (/^D[UW][A-Z0-9]+$/.test(channel)) return channel.slice(1);
+  return undefined;
+}
+
+/** A ts as a sortable integer (µs); accepts `"1700000000"` and `"1700000000.000100"`. */
+function tsKey(ts: string): bigint {
+  const [sec = '0', frac = ''] = ts.split('.');
+  return BigInt(sec || '0') * 1_000_000n + BigInt((frac + '000000').slice(0, 6) || '0');
+}
+
+function truthy(v: unknown): boolean {
+  return v === true || v === 'true' || v === '1' || v === 1;
+}
+
+/** Slack-like opaque cursor carrying the ts to continue from. */
+const encodeCursor = (ts: string): string => Buffer.from(`next_ts:${ts}`).toString('base64');
+function decodeCursor(cursor: string): string | undefined {
+  const m = /^next_ts:(\d+(?:\.\d+)?)$/.exec(Buffer.from(cursor, 'base64').toString('utf8'));
+  return m?.[1];
+}
+
+/** Keep messages inside Slack's oldest/latest window (exclusive unless `inclusive`). */
+function inWindow(ts: string, args: Record<string, unknown>): boolean {
+  const inclusive = truthy(args['inclusive']);
+  const oldest = str(args['oldest']);
+  const latest = str(args['latest']);
+  const k = tsKey(ts);
+  if (oldest !== undefined && (inclusive ? k < tsKey(oldest) : k <= tsKey(oldest))) return false;
+  if (latest !== undefined && (inclusive ? k > tsKey(latest) : k >= tsKey(latest))) return false;
+  return true;
 }
 
 export class FakeSlack {
@@ -197,19 +275,40 @@ export class FakeSlack {
   readonly usergroups = new Map<string, string[]>();
   /** Extension: per-user fields merged into users.info answers. Configuration: survives reset(). */
   readonly users = new Map<string, Record<string, unknown>>();
+  /**
+   * Users that do not exist or are deactivated. A DM to them (chat.postMessage with their id or DM channel) answers
+   * `user_not_found` / `account_inactive`; conversations.open `user_not_found` / `user_disabled`; users.info
+   * `user_not_found` / `deleted: true`; chat.postEphemeral `user_not_found` / `user_not_in_channel`.
+   * Configuration: survives reset().
+   */
+  readonly userStates = new Map<string, UserState>();
+  /**
+   * Channels the bot is not a member of: chat.postMessage, chat.postEphemeral, conversations.history and
+   * conversations.replies there answer `not_in_channel`. Configuration: survives reset().
+   */
+  readonly notInChannels = new Set<string>();
   readonly views: RecordedView[] = [];
 
   readonly botToken: string;
+  readonly appToken: string;
   readonly teamId: string;
   readonly botUserId: string;
   readonly botId: string;
 
   private readonly server: Server;
+  private readonly port: number;
   private readonly store: StoredMessage[] = [];
   private readonly viewStore = new Map<string, ViewRecord>();
   private readonly dmChannels = new Map<string, string>();
   private readonly responseLog: { id: string; body: unknown }[] = [];
+  private readonly responsePostLog: ResponseUrlPost[] = [];
+  private readonly responseContexts = new Map<string, ResponseContext>();
+  private socketMode: { issueUrl(): string } | undefined;
   private faults: PendingFault[] = [];
+  private refusing = false;
+  private closed = false;
+  private reopenTimer: NodeJS.Timeout | undefined;
+  private reopening: Promise<void> | undefined;
   // never reset: ts / ids stay unique for the lifetime of the fake
   private tsSeq = 0;
   private idSeq = 0;
@@ -218,20 +317,25 @@ export class FakeSlack {
 
   private constructor(server: Server, port: number, o: FakeSlackOptions) {
     this.server = server;
+    this.port = port;
     this.origin = `http://127.0.0.1:${port}`;
     this.apiUrl = `${this.origin}/api/`;
     this.botToken = o.botToken ?? FAKE_SLACK_DEFAULTS.botToken;
+    this.appToken = o.appToken ?? FAKE_SLACK_DEFAULTS.appToken;
     this.teamId = o.teamId ?? FAKE_SLACK_DEFAULTS.teamId;
     this.botUserId = o.botUserId ?? FAKE_SLACK_DEFAULTS.botUserId;
     this.botId = o.botId ?? FAKE_SLACK_DEFAULTS.botId;
     this.handlers = {
       'api.test': (args) => ok({ args }),
+      'apps.connections.open': () => this.connectionsOpen(),
       'auth.test': () => this.authTest(),
       'chat.postMessage': (args) => this.postMessage(args),
       'chat.update': (args) => this.update(args),
       'chat.postEphemeral': (args) => this.postEphemeral(args),
       'chat.delete': (args) => this.deleteMessage(args),
       'chat.getPermalink': (args) => this.getPermalink(args),
+      'conversations.history': (args) => this.history(args),
+      'conversations.replies': (args) => this.replies(args),
       'conversations.open': (args) => this.conversationsOpen(args),
       'usergroups.users.list': (args) => this.usergroupUsers(args),
       'users.info': (args) => this.usersInfo(args),
@@ -258,13 +362,7 @@ export class FakeSlack {
         }
       });
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listen(server, 0);
     const { port } = server.address() as AddressInfo;
     fake = new FakeSlack(server, port, o);
     return fake;
@@ -289,6 +387,7 @@ export class FakeSlack {
     return this.store.filter((m) => m.thread_ts === ts && m.ts !== ts && sameChannel(m.channel, channel)).map(clone);
   }
 
+  /** Ephemeral messages (chat.postEphemeral, and ephemeral response_url posts whose context names the user). */
   ephemerals(user?: string): StoredMessage[] {
     return this.store.filter((m) => m.ephemeral === true && (user === undefined || m.user === user)).map(clone);
   }
@@ -298,7 +397,13 @@ export class FakeSlack {
     return this.store.filter((m) => !m.ephemeral && (m.channel === dm || m.channel === user)).map(clone);
   }
 
-  responseUrl(id: string): string {
+  /**
+   * A response_url Slack would put in a payload. With a `context` (where the interaction happened), posting to it
+   * behaves like Slack: ephemeral to `context.user` by default, `response_type: 'in_channel'` posts to
+   * `context.channel`, `replace_original: true` / `delete_original: true` change the message `context.messageTs`.
+   */
+  responseUrl(id: string, context?: ResponseContext): string {
+    if (context) this.responseContexts.set(id, { ...context });
     return `${this.origin}/respond/${encodeURIComponent(id)}`;
   }
 
@@ -307,8 +412,19 @@ export class FakeSlack {
     return [...new Set(this.responseLog.map((r) => r.id))];
   }
 
+  /** Bodies posted to response_urls (all of them, or those of one id), in order. */
   responses(id?: string): unknown[] {
     return this.responseLog.filter((r) => id === undefined || r.id === id).map((r) => clone(r.body));
+  }
+
+  /** What each POST to a response_url did (see ResponseUrlPost). */
+  responsePosts(id?: string): ResponseUrlPost[] {
+    return this.responsePostLog.filter((r) => id === undefined || r.id === id).map(clone);
+  }
+
+  /** Answer `apps.connections.open` with link URLs of this Socket Mode server (see FakeSocketMode). */
+  serveSocketMode(server: { issueUrl(): string }): void {
+    this.socketMode = server;
   }
 
   /**
@@ -318,6 +434,44 @@ export class FakeSlack {
   failNext(method: string, n: number, fault: SlackFault): void {
     if (!Number.isInteger(n) || n < 1) throw new Error(`failNext(${method}): n must be a positive integer, got ${n}`);
     this.faults.push({ method, remaining: n, fault });
+  }
+
+  /** Forget the faults not used yet. */
+  clearFaults(): void {
+    this.faults = [];
+  }
+
+  /** Stop listening: every call until acceptConnections() gets ECONNREFUSED, and open connections are cut. */
+  async refuseConnections(): Promise<void> {
+    if (this.refusing || this.closed) return;
+    this.refusing = true;
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  /** Listen again on the same port after refuseConnections(). */
+  async acceptConnections(): Promise<void> {
+    if (this.reopenTimer) clearTimeout(this.reopenTimer);
+    this.reopenTimer = undefined;
+    if (!this.refusing || this.closed) return;
+    this.reopening ??= (async () => {
+      // The port was ours a moment ago; another process may grab it in between (then the test fails loudly).
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await listen(this.server, this.port);
+          break;
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 20) throw err;
+          await new Promise((r) => realSetTimeout(r, 50));
+        }
+      }
+      this.refusing = false;
+    })().finally(() => {
+      this.reopening = undefined;
+    });
+    await this.reopening;
   }
 
   async waitFor<T>(probe: () => T | undefined | false, o: { timeoutMs?: number; what?: string } = {}): Promise<T> {
@@ -350,7 +504,10 @@ export class FakeSlack {
     }
   }
 
-  /** Forget calls, messages, views, responses, DM channels and pending faults. `usergroups`/`users` (configuration) are kept. */
+  /**
+   * Forget calls, messages, views, responses, DM channels and pending faults.
+   * Configuration (`usergroups`, `users`, `userStates`, `notInChannels`, the Socket Mode server) is kept.
+   */
   reset(): void {
     this.calls.length = 0;
     this.store.length = 0;
@@ -358,10 +515,15 @@ export class FakeSlack {
     this.viewStore.clear();
     this.dmChannels.clear();
     this.responseLog.length = 0;
+    this.responsePostLog.length = 0;
+    this.responseContexts.clear();
     this.faults = [];
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    if (this.reopenTimer) clearTimeout(this.reopenTimer);
+    await this.reopening?.catch(() => undefined);
     await new Promise<void>((resolve, reject) => {
       this.server.close((err) => (err && (err as NodeJS.ErrnoException).code !== 'ERR_SERVER_NOT_RUNNING' ? reject(err) : resolve()));
       this.server.closeAllConnections();
@@ -386,7 +548,7 @@ export class FakeSlack {
         return send(res, { status: 400, body: { ok: false, error: 'invalid_payload' } });
       }
       this.responseLog.push({ id, body });
-      return send(res, { status: 200, body: { ok: true } });
+      return send(res, this.respond(id, body));
     }
 
     if (!url.pathname.startsWith('/api/')) {
@@ -410,11 +572,15 @@ export class FakeSlack {
     const fault = this.takeFault(method);
     if (fault) return this.sendFault(res, fault, { method, args, token });
 
+    // App-level tokens (xapp-) only open Socket Mode connections; bot tokens cannot.
+    const appLevelMethod = method.startsWith('apps.connections.');
     let answer: Answer;
     if (parseError) {
       answer = { status: 200, body: fail(parseError) };
-    } else if (token !== this.botToken) {
+    } else if (token !== this.botToken && token !== this.appToken) {
       answer = { status: 200, body: fail('invalid_auth') }; // Slack says not_authed when missing; the brief asks for invalid_auth in both cases
+    } else if (appLevelMethod !== (token === this.appToken)) {
+      answer = { status: 200, body: fail('not_allowed_token_type') };
     } else {
       const handler = this.handlers[method];
       answer = { status: 200, body: handler ? handler(args) : fail('unknown_method', { req_method: method }) };
@@ -440,6 +606,15 @@ export class FakeSlack {
     const record = (status: number, answer: unknown): void => {
       if (call) this.calls.push({ ...call, at: realNow(), answer, status });
     };
+    if ('refuse' in fault) {
+      record(0, { dropped: true, refused: true });
+      res.socket?.destroy();
+      void this.refuseConnections().then(() => {
+        if (this.closed) return;
+        this.reopenTimer = realSetTimeout(() => void this.acceptConnections().catch(() => undefined), fault.forMs ?? 250);
+      });
+      return;
+    }
     if ('drop' in fault) {
       record(0, { dropped: true });
       res.socket?.destroy();
@@ -460,6 +635,71 @@ export class FakeSlack {
     send(res, { status: fault.status, body });
   }
 
+  // ------------------------------------------------------------------ response_url
+
+  private respond(id: string, body: unknown): Answer {
+    const context = this.responseContexts.get(id) ?? {};
+    const post: ResponseUrlPost = { id, body: clone(body), effect: 'unplaced' };
+    const reject = (error: string, extra: Record<string, unknown> = {}): Answer => {
+      post.effect = 'rejected';
+      post.error = error;
+      this.responsePostLog.push(post);
+      return { status: 400, body: fail(error, extra) };
+    };
+    if (!body || typeof body !== 'object' || Array.isArray(body)) return reject('invalid_payload');
+    const b = body as Record<string, unknown>;
+    if (truthy(b['delete_original'])) {
+      const original = this.findPosted(context.channel, context.messageTs);
+      if (original) {
+        this.store.splice(this.store.indexOf(original), 1);
+        Object.assign(post, { effect: 'deleted', ts: original.ts, channel: original.channel });
+      }
+      this.responsePostLog.push(post);
+      return { status: 200, body: ok() };
+    }
+    const problem = messageContentError(b);
+    if (problem) return reject(String(problem['error']), problem['response_metadata'] ? { response_metadata: problem['response_metadata'] } : {});
+    const text = str(b['text']);
+    const blocks = Array.isArray(b['blocks']) ? (b['blocks'] as unknown[]) : undefined;
+    if (!text && !(blocks && blocks.length > 0)) return reject('no_text');
+
+    if (truthy(b['replace_original'])) {
+      const original = this.findPosted(context.channel, context.messageTs);
+      if (original) {
+        if (text !== undefined) original.text = text;
+        if (blocks !== undefined) original.blocks = clone(blocks);
+        original.updates += 1;
+        Object.assign(post, { effect: 'replaced', ts: original.ts, channel: original.channel });
+      }
+    } else if (b['response_type'] === 'in_channel') {
+      if (context.channel) {
+        const m: StoredMessage = { channel: context.channel, ts: this.nextTs(), updates: 0, viaResponseUrl: id };
+        const threadTs = str(b['thread_ts']);
+        if (threadTs) m.thread_ts = threadTs;
+        if (text !== undefined) m.text = text;
+        if (blocks !== undefined) m.blocks = clone(blocks);
+        this.store.push(m);
+        Object.assign(post, { effect: 'in_channel', ts: m.ts, channel: m.channel });
+      }
+    } else if (context.user) {
+      // Slack's default for a response_url post that replaces nothing: a new message only the user sees.
+      const m: StoredMessage = {
+        channel: context.channel ?? `D${context.user}`,
+        ts: this.nextTs(),
+        user: context.user,
+        ephemeral: true,
+        updates: 0,
+        viaResponseUrl: id,
+      };
+      if (text !== undefined) m.text = text;
+      if (blocks !== undefined) m.blocks = clone(blocks);
+      this.store.push(m);
+      Object.assign(post, { effect: 'ephemeral', ts: m.ts, channel: m.channel, user: m.user });
+    }
+    this.responsePostLog.push(post);
+    return { status: 200, body: ok() };
+  }
+
   // ------------------------------------------------------------------ methods
 
   private nextTs(): string {
@@ -474,6 +714,11 @@ export class FakeSlack {
     return `${prefix}0${String(this.idSeq).padStart(8, '0')}`;
   }
 
+  private connectionsOpen(): Record<string, unknown> {
+    if (!this.socketMode) return fail('fake_socket_mode_not_attached');
+    return ok({ url: this.socketMode.issueUrl() });
+  }
+
   private authTest(): Record<string, unknown> {
     return ok({
       url: `https://${FAKE_SLACK_DEFAULTS.teamDomain}.slack.com/`,
@@ -486,7 +731,11 @@ export class FakeSlack {
     });
   }
 
-  private messageView(m: StoredMessage): Record<string, unknown> {
+  private botIsOut(channel: string): boolean {
+    return [...this.notInChannels].some((c) => sameChannel(c, channel));
+  }
+
+  private messageView(m: StoredMessage, o: { metadata?: boolean; thread?: boolean } = {}): Record<string, unknown> {
     const out: Record<string, unknown> = {
       type: 'message',
       text: m.text ?? '',
@@ -499,15 +748,37 @@ export class FakeSlack {
     if (m.thread_ts !== undefined) out['thread_ts'] = m.thread_ts;
     if (m.blocks !== undefined) out['blocks'] = clone(m.blocks);
     if (m.attachments !== undefined) out['attachments'] = clone(m.attachments);
-    if (m.metadata !== undefined) out['metadata'] = clone(m.metadata);
+    if (m.metadata !== undefined && o.metadata !== false) out['metadata'] = clone(m.metadata);
+    if (o.thread && (m.thread_ts === undefined || m.thread_ts === m.ts)) {
+      const replies = this.store.filter((r) => !r.ephemeral && r.thread_ts === m.ts && r.ts !== m.ts && sameChannel(r.channel, m.channel));
+      if (replies.length > 0) {
+        out['thread_ts'] = m.ts;
+        out['reply_count'] = replies.length;
+        out['reply_users_count'] = 1;
+        out['reply_users'] = [this.botUserId];
+        out['latest_reply'] = replies.at(-1)!.ts;
+      }
+    }
     return out;
+  }
+
+  /** Checks of chat.postMessage / postEphemeral targets, in Slack's order: the user, then membership. */
+  private targetError(channel: string): Record<string, unknown> | undefined {
+    const user = dmUser(channel);
+    const state = user === undefined ? undefined : this.userStates.get(user);
+    if (state === 'not_found') return fail('user_not_found');
+    if (state === 'deactivated') return fail('account_inactive');
+    if (this.botIsOut(channel)) return fail('not_in_channel');
+    return undefined;
   }
 
   private postMessage(args: Record<string, unknown>): Record<string, unknown> {
     const channel = str(args['channel']);
     if (!channel) return fail('channel_not_found');
-    const blocksError = validateMessageBlocks(args['blocks']);
-    if (blocksError) return fail(blocksError);
+    const targetError = this.targetError(channel);
+    if (targetError) return targetError;
+    const contentError = messageContentError(args);
+    if (contentError) return contentError;
     const text = str(args['text']);
     const blocks = args['blocks'] as unknown[] | undefined;
     const attachments = Array.isArray(args['attachments']) ? (args['attachments'] as unknown[]) : undefined;
@@ -531,8 +802,8 @@ export class FakeSlack {
   private update(args: Record<string, unknown>): Record<string, unknown> {
     const m = this.findPosted(str(args['channel']), str(args['ts']));
     if (!m) return fail('message_not_found');
-    const blocksError = validateMessageBlocks(args['blocks']);
-    if (blocksError) return fail(blocksError);
+    const contentError = messageContentError(args);
+    if (contentError) return contentError;
     const text = str(args['text']);
     // Like Slack: fields not sent are retained; an empty blocks/attachments array removes them.
     if (text !== undefined) m.text = text;
@@ -548,8 +819,12 @@ export class FakeSlack {
     const user = str(args['user']);
     if (!channel) return fail('channel_not_found');
     if (!user) return fail('user_not_found');
-    const blocksError = validateMessageBlocks(args['blocks']);
-    if (blocksError) return fail(blocksError);
+    const state = this.userStates.get(user);
+    if (state === 'not_found') return fail('user_not_found');
+    if (state === 'deactivated') return fail('user_not_in_channel');
+    if (this.botIsOut(channel)) return fail('not_in_channel');
+    const contentError = messageContentError(args);
+    if (contentError) return contentError;
     const text = str(args['text']);
     const blocks = args['blocks'] as unknown[] | undefined;
     const attachments = Array.isArray(args['attachments']) ? (args['attachments'] as unknown[]) : undefined;
@@ -582,6 +857,77 @@ export class FakeSlack {
     return ok({ channel, permalink });
   }
 
+  /** One page of `list` (already in answer order) after the cursor, like Slack's cursor pagination. */
+  private page(
+    list: StoredMessage[],
+    args: Record<string, unknown>,
+    o: { defaultLimit: number; maxLimit: number; after: (m: StoredMessage, cursorTs: string) => boolean; metadata: boolean; thread: boolean },
+  ): Record<string, unknown> | { error: Record<string, unknown> } {
+    const cursor = str(args['cursor']);
+    let rest = list;
+    if (cursor) {
+      const from = decodeCursor(cursor);
+      if (from === undefined) return { error: fail('invalid_cursor') };
+      rest = list.filter((m) => o.after(m, from));
+    }
+    const asked = Number(str(args['limit']) ?? o.defaultLimit);
+    const limit = Number.isFinite(asked) && asked >= 1 ? Math.min(Math.floor(asked), o.maxLimit) : o.defaultLimit;
+    const items = rest.slice(0, limit);
+    const hasMore = rest.length > limit;
+    return {
+      messages: items.map((m) => this.messageView(m, { metadata: o.metadata, thread: o.thread })),
+      has_more: hasMore,
+      response_metadata: { next_cursor: hasMore ? encodeCursor(rest[limit]!.ts) : '' },
+    };
+  }
+
+  /**
+   * Top-level messages of a channel, newest first. Metadata is included only with `include_all_metadata`
+   * (stricter than Slack, which may also show the calling app's own metadata without it).
+   */
+  private history(args: Record<string, unknown>): Record<string, unknown> {
+    const channel = str(args['channel']);
+    if (!channel) return fail('channel_not_found');
+    if (this.botIsOut(channel)) return fail('not_in_channel');
+    const list = this.store
+      .filter((m) => !m.ephemeral && sameChannel(m.channel, channel) && (m.thread_ts === undefined || m.thread_ts === m.ts))
+      .filter((m) => inWindow(m.ts, args))
+      .sort((a, b) => (tsKey(b.ts) > tsKey(a.ts) ? 1 : tsKey(b.ts) < tsKey(a.ts) ? -1 : 0));
+    const page = this.page(list, args, {
+      defaultLimit: 100,
+      maxLimit: 999,
+      after: (m, from) => tsKey(m.ts) <= tsKey(from),
+      metadata: truthy(args['include_all_metadata']),
+      thread: true,
+    });
+    if ('error' in page) return page.error as Record<string, unknown>;
+    return ok({ ...page, pin_count: 0, channel_actions_ts: null, channel_actions_count: 0 });
+  }
+
+  /** A thread, oldest first: the parent, then its replies. `ts` may be the parent's or a reply's. */
+  private replies(args: Record<string, unknown>): Record<string, unknown> {
+    const channel = str(args['channel']);
+    const ts = str(args['ts']);
+    if (!channel) return fail('channel_not_found');
+    if (this.botIsOut(channel)) return fail('not_in_channel');
+    const hit = this.findPosted(channel, ts);
+    if (!hit) return fail('thread_not_found');
+    const parentTs = hit.thread_ts ?? hit.ts;
+    const list = this.store
+      .filter((m) => !m.ephemeral && sameChannel(m.channel, channel) && (m.ts === parentTs || m.thread_ts === parentTs))
+      .filter((m) => inWindow(m.ts, args))
+      .sort((a, b) => (tsKey(a.ts) > tsKey(b.ts) ? 1 : tsKey(a.ts) < tsKey(b.ts) ? -1 : 0));
+    const page = this.page(list, args, {
+      defaultLimit: 1000,
+      maxLimit: 1000,
+      after: (m, from) => tsKey(m.ts) >= tsKey(from),
+      metadata: truthy(args['include_all_metadata']),
+      thread: true,
+    });
+    if ('error' in page) return page.error as Record<string, unknown>;
+    return ok(page);
+  }
+
   private conversationsOpen(args: Record<string, unknown>): Record<string, unknown> {
     const existing = str(args['channel']);
     if (existing) return ok({ channel: { id: existing }, no_op: true, already_open: true });
@@ -591,6 +937,11 @@ export class FakeSlack {
       .filter(Boolean);
     if (users.length === 0) return fail('users_list_not_supplied');
     if (users.length > 8) return fail('too_many_users');
+    for (const u of users) {
+      const state = this.userStates.get(u);
+      if (state === 'not_found') return fail('user_not_found');
+      if (state === 'deactivated') return fail('user_disabled');
+    }
     if (users.length === 1) {
       const user = users[0]!;
       const already = this.dmChannels.has(user);
@@ -611,6 +962,8 @@ export class FakeSlack {
   private usersInfo(args: Record<string, unknown>): Record<string, unknown> {
     const id = str(args['user']);
     if (!id) return fail('user_not_found');
+    const state = this.userStates.get(id);
+    if (state === 'not_found') return fail('user_not_found');
     const name = id.toLowerCase();
     const extra = this.users.get(id) ?? {};
     return ok({
@@ -619,7 +972,7 @@ export class FakeSlack {
         team_id: this.teamId,
         name,
         real_name: name,
-        deleted: false,
+        deleted: state === 'deactivated',
         is_bot: id === this.botUserId,
         is_admin: false,
         tz: 'Asia/Shanghai',
@@ -712,6 +1065,17 @@ export class FakeSlack {
     this.views.push({ method: 'views.publish', view: clone(args['view']), view_id: rec.id, user_id: userId });
     return this.viewAnswer(rec);
   }
+}
+
+/** Listen on 127.0.0.1:`port` (0: any free port). */
+function listen(server: Server, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
 }
 
 // ------------------------------------------------------------------ body parsing
