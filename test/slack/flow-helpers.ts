@@ -5,7 +5,7 @@
 import { expect } from 'vitest';
 import type { BroadcastRequest, RequestState } from '../../src/broadcast/types.js';
 import type { StoredMessage } from '../fakes/fake-slack.js';
-import { pushRequests as emulatorPushRequests, startHarness, threadOf as threadOfCard, type Harness, type HarnessOptions } from '../helpers/harness.js';
+import { pushRequests as emulatorPushRequests, startHarness, threadOf as threadOfCard, toldPrivately, type Harness, type HarnessOptions } from '../helpers/harness.js';
 
 /** Every piece of text of a message: its fallback text and every `text` string in its blocks. */
 export function textOf(m: StoredMessage | undefined): string {
@@ -48,11 +48,17 @@ export function waitForDm(h: Harness, user: string, pattern: RegExp): Promise<St
   return h.fake.waitFor(() => h.fake.dms(user).find((m) => pattern.test(textOf(m))), { what: `a DM to ${user} matching ${pattern}` });
 }
 
-/** Wait for an ephemeral message to `user` matching `pattern`, posted after `after` earlier ones. */
-export function waitForEphemeral(h: Harness, user: string, pattern: RegExp, after = 0): Promise<StoredMessage> {
-  return h.fake.waitFor(() => h.fake.ephemerals(user).slice(after).find((m) => pattern.test(textOf(m))), {
-    what: `an ephemeral message to ${user} matching ${pattern}`,
+/** Wait until `user` was told privately (response_url or ephemeral) something matching `pattern`, after `after` earlier messages. */
+export function waitForPrivate(h: Harness, user: string, pattern: RegExp | string, after = 0): Promise<string> {
+  const matches = (t: string) => (typeof pattern === 'string' ? t.includes(pattern) : pattern.test(t));
+  return h.fake.waitFor(() => toldPrivately(h.fake, user).slice(after).find(matches), {
+    what: `a private message to ${user} matching ${String(pattern)}`,
   });
+}
+
+/** How many private messages `user` has had so far. */
+export function privateCount(h: Harness, user: string): number {
+  return toldPrivately(h.fake, user).length;
 }
 
 /** Submit a valid form and wait until its card is posted; fails the test if nothing was stored. */

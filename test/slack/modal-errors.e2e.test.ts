@@ -21,7 +21,7 @@ type Fields = Record<string, string | null>;
 /** What the app has recorded or said so far: must not change on a refused form. */
 async function snapshot() {
   return {
-    requests: (await h.app.service.requests.list()).map((r) => r.id),
+    requests: (await h.app.service.queries.recent(100)).map((r) => r.id),
     cards: h.fake.messages(APPROVAL_CHANNEL).length,
     dms: h.fake.dms(REQUESTER).length,
   };

@@ -66,7 +66,7 @@ describe('requests over the Socket Mode link', () => {
   });
 
   it('an Approve click delivered as an interactive envelope pushes exactly once', async () => {
-    const [request] = await h.app.service.requests.list();
+    const [request] = await h.app.service.queries.recent(100);
     expect(request?.requesterId).toBe(REQUESTER);
     const ack = await h.click('approve', request!.id, APPROVER);
     expect(ack.payload).toEqual({});
