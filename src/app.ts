@@ -5,7 +5,8 @@ import { BroadcastService, type Clock } from './broadcast/service.js';
 import type { AtomicKv } from './broadcast/store/atomic-kv.js';
 import { openKv } from './broadcast/store/open.js';
 import type { Config } from './config.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger, loggerSettings, type Logger } from './logger.js';
+import { logSandboxStart, pushBaseUrl, startSandbox } from './sandbox.js';
 import { registerActions } from './slack/actions/index.js';
 import { Approvers } from './slack/approvers.js';
 import { AttributeNames } from './slack/attribute-names.js';
@@ -15,7 +16,6 @@ import { registerEvents } from './slack/events/index.js';
 import { Notifier } from './slack/notifier.js';
 import { registerViews } from './slack/views/index.js';
 import { TimClient } from './tim/client.js';
-import { resolveBaseUrl } from './tim/regions.js';
 import { UserSigCache } from './tim/usersig.js';
 
 export interface RunningApp {
@@ -24,6 +24,8 @@ export interface RunningApp {
   notifier: Notifier;
   kv: AtomicKv;
   logger: Logger;
+  /** TIM_REGION=sandbox: every push goes to the emulator inside this process, never to Tencent. */
+  sandbox: boolean;
   /** Recover interrupted requests, deliver owed notifications, then listen. Returns the HTTP port (HTTP mode). */
   start(): Promise<{ port?: number }>;
   /** Stop taking new work, let pushes in flight finish and be recorded, close the store. */
@@ -63,17 +65,14 @@ export async function buildApp(config: Config, o: BuildOptions = {}): Promise<Ru
   const userSigs = new UserSigCache({ sdkAppId: config.TIM_SDKAPPID, secretKey: config.TIM_SECRET_KEY, identifier: config.TIM_ADMIN });
   const logger =
     o.logger ??
-    createLogger({
-      level: config.LOG_LEVEL,
-      secrets: [config.SLACK_BOT_TOKEN, config.SLACK_SIGNING_SECRET, config.SLACK_APP_TOKEN, config.TIM_SECRET_KEY],
-      extraSecrets: () => [userSigs.get()],
-    });
+    createLogger({ ...loggerSettings(config), extraSecrets: () => [userSigs.get()] });
+  const sandbox = await startSandbox(config, logger); // undefined unless TIM_REGION=sandbox
   const kv = await openKv(config.STORE_URL);
   const tim = new TimClient({
     sdkAppId: config.TIM_SDKAPPID,
     secretKey: config.TIM_SECRET_KEY,
     admin: config.TIM_ADMIN,
-    baseUrl: resolveBaseUrl({ region: config.TIM_REGION, ...(config.TIM_BASE_URL ? { baseUrl: config.TIM_BASE_URL } : {}) }),
+    baseUrl: pushBaseUrl(config, sandbox),
     responseTimeoutMs: config.TIM_TIMEOUT_MS,
     userSigs,
   });
@@ -84,6 +83,7 @@ export async function buildApp(config: Config, o: BuildOptions = {}): Promise<Ru
     quotaTimeZone: config.QUOTA_TIMEZONE,
     retry: { maxAttempts: config.PUSH_MAX_ATTEMPTS, ...o.pushRetry },
     logger,
+    instanceId: config.INSTANCE_ID,
     ...(o.clock ? { clock: o.clock } : {}),
   });
 
@@ -168,7 +168,9 @@ export async function buildApp(config: Config, o: BuildOptions = {}): Promise<Ru
     notifier,
     kv,
     logger,
+    sandbox: sandbox !== undefined,
     async start() {
+      if (sandbox) logSandboxStart(logger, config, sandbox);
       await service.recover();
       await notifier.deliverDue().catch((error) => logger.warn('could not deliver owed notifications yet', { error }));
       notifier.start(o.outboxIntervalMs ?? 5000);
@@ -192,6 +194,7 @@ export async function buildApp(config: Config, o: BuildOptions = {}): Promise<Ru
       await idle();
       await notifier.stop();
       await tim.close().catch(() => undefined);
+      await sandbox?.close();
       await kv.close();
       logger.info('tim-broadcast stopped');
     },
