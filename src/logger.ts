@@ -119,7 +119,7 @@ export function createLogger(o: LoggerOptions = {}): Logger {
   const p = pino(
     {
       level: o.level ?? 'info',
-      base: { instance: o.instanceId ?? defaultInstanceId() },
+      base: { instance: o.instanceId ?? (processInstance ??= defaultInstanceId()) },
       timestamp: pino.stdTimeFunctions.isoTime,
       // "level":"info" rather than pino's numbers: the lines are read by people and grep.
       formatters: { level: (label) => ({ level: label }) },
@@ -131,15 +131,16 @@ export function createLogger(o: LoggerOptions = {}): Logger {
   return adapt(p);
 }
 
-let processInstance: string | undefined;
 /**
- * Who this process is when INSTANCE_ID is not set: hostname-pid-random, unique per process and
- * readable in logs. Computed once, so every logger of a process agrees. (Here rather than in
- * config.ts because a logger made without settings needs it too.)
+ * A name for an app instance when INSTANCE_ID is not set: hostname-pid-random, fresh at each call
+ * (two app instances in one process, as in tests, must not share leases) and readable in logs.
+ * Here rather than in config.ts because a logger made without settings needs one too.
  */
 export function defaultInstanceId(): string {
-  return (processInstance ??= `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`);
+  return `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
 }
+/** What loggers made without an instance id carry: one name per process, so their lines agree. */
+let processInstance: string | undefined;
 
 const nothing = () => {};
 export const silentLogger: Logger = { debug: nothing, info: nothing, warn: nothing, error: nothing, child: () => silentLogger };

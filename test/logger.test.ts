@@ -55,10 +55,13 @@ describe('logger', () => {
     expect(JSON.parse(lines[2]!).requestId).toBe('br-2');
     expect(JSON.parse(lines[3]!)).toMatchObject({ a: 1, b: 2 });
 
-    const unnamed = capture();
-    unnamed.log.info('e');
-    expect(JSON.parse(unnamed.lines[0]!).instance).toBe(defaultInstanceId());
-    expect(defaultInstanceId()).toMatch(new RegExp(`-${process.pid}-[0-9a-f]{6}$`));
+    const [one, two] = [capture(), capture()];
+    one.log.info('e');
+    two.log.info('f');
+    const unnamed = JSON.parse(one.lines[0]!).instance;
+    expect(unnamed).toMatch(new RegExp(`-${process.pid}-[0-9a-f]{6}$`));
+    expect(JSON.parse(two.lines[0]!).instance, 'one name per process').toBe(unnamed);
+    expect(defaultInstanceId(), 'a fresh name for each app instance').not.toBe(defaultInstanceId());
   });
 
   it('describes errors, with their code and cause, wherever they sit in the fields', () => {

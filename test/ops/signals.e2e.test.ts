@@ -1,6 +1,6 @@
 /**
  * `npm start` as an operator runs it: compiled JavaScript under node, stopped by a signal sent to
- * npm alone (as a process manager or `kill <pid of npm>` does). The app must stop gracefully,
+ * npm alone (as a process manager or `kill <pid of npm>` does) or to the app. The app must stop gracefully,
  * leave no process behind, and free its port and SQLite file so that a second start succeeds at once.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -101,18 +101,19 @@ function isRunning(pid: number): boolean {
 }
 
 describe('npm start and signals', () => {
-  it('SIGTERM, then SIGINT, to npm alone: the app stops gracefully, nothing remains, and the same port and SQLite file start again at once', { timeout: 240_000 }, async () => {
+  it('SIGTERM or SIGINT to npm alone, or SIGTERM to the app: it stops gracefully, nothing remains, and the same port and SQLite file start again at once', { timeout: 240_000 }, async () => {
     const port = await freePort();
     const env = {
       ...baseEnv({ slackApiUrl: fake.apiUrl, timBaseUrl: emulator.url, storeUrl: `sqlite://${join(dir, 'store.sqlite')}` }),
       PORT: String(port),
     };
 
-    for (const [run, signal] of [
+    for (const [run, signal, to] of [
       // The first start is the README's: prestart builds (dist/ is fresh, so it is quick), then node runs it.
-      [npmStart(env), 'SIGTERM'],
-      // The second starts right after the first exited, on the same port and file; prestart skipped to be quick.
-      [undefined, 'SIGINT'],
+      [npmStart(env), 'SIGTERM', 'npm'],
+      // The next ones start right after the previous exited, on the same port and file; prestart skipped to be quick.
+      [undefined, 'SIGINT', 'npm'],
+      [undefined, 'SIGTERM', 'app'],
     ] as const) {
       const current = run ?? npmStart(env, ['--ignore-scripts']);
       await healthy(port, current);
@@ -121,7 +122,8 @@ describe('npm start and signals', () => {
       expect(app, `the compiled app runs under npm: ${JSON.stringify(below)}`).toBeDefined();
       appPids.add(app!.pid);
 
-      current.npm.kill(signal); // npm only: not its process group
+      if (to === 'npm') current.npm.kill(signal); // npm only: not its process group
+      else process.kill(app!.pid, signal);
       const exit = await current.exited;
       await pause(200); // a shell in between would let the app linger; give it no excuse
       expect(isRunning(app!.pid), 'the app process is gone').toBe(false);
