@@ -107,6 +107,9 @@ function destination(o: LoggerOptions): DestinationStream {
   return { write: (line: string) => sink.write(prettify(line)) };
 }
 
+/** What loggers made without an instance id carry: one name per process, so their lines agree. */
+let processInstance: string | undefined;
+
 export function createLogger(o: LoggerOptions = {}): Logger {
   const staticRedact = makeRedactor(o.secrets ?? []);
   const redact = (line: string) => {
@@ -139,9 +142,6 @@ export function createLogger(o: LoggerOptions = {}): Logger {
 export function defaultInstanceId(): string {
   return `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
 }
-/** What loggers made without an instance id carry: one name per process, so their lines agree. */
-let processInstance: string | undefined;
-
 const nothing = () => {};
 export const silentLogger: Logger = { debug: nothing, info: nothing, warn: nothing, error: nothing, child: () => silentLogger };
 
