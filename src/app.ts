@@ -10,7 +10,8 @@ import { openStore } from './broadcast/store/open.js';
 import type { Store } from './broadcast/store/store.js';
 import type { BroadcastRequest } from './broadcast/types.js';
 import type { Config } from './config.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger, loggerSettings, type Logger } from './logger.js';
+import { logSandboxStart, pushBaseUrl, startSandbox } from './sandbox.js';
 import { registerActions } from './slack/actions/index.js';
 import { Approvers } from './slack/approvers.js';
 import type { ListenerDeps } from './slack/deps.js';
@@ -21,7 +22,7 @@ import { buildReceiver, type ReceiverTuning } from './slack/receiver.js';
 import { registerViews } from './slack/views/index.js';
 import { TimClient } from './tim/client.js';
 import { AttributeNameCache, AudienceSizeCache } from './tim/lookup-cache.js';
-import { REGIONS, resolveBaseUrl } from './tim/regions.js';
+import { REGIONS } from './tim/regions.js';
 import { UserSigCache } from './tim/usersig.js';
 import type { ViewContext } from '../views/context.js';
 
@@ -31,6 +32,7 @@ export interface RunningApp {
   notifier: Notifier;
   store: Store;
   logger: Logger;
+  /** TIM_REGION=sandbox: every push goes to the emulator inside this process, never to Tencent. */
   sandbox: boolean;
   /** Settle what a previous run left behind, deliver owed notifications, then listen. Returns the HTTP port. */
   start(): Promise<{ port?: number }>;
@@ -75,17 +77,14 @@ function boltLogger(log: Logger): BoltLogger {
 /** Build the whole app from validated settings: store, Tencent client, domain, Bolt, listeners. */
 export async function buildApp(config: Config, o: BuildOptions = {}): Promise<RunningApp> {
   const instanceId = config.INSTANCE_ID ?? `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`;
-  const sandbox = false;
   const userSigs = new UserSigCache({ sdkAppId: config.TIM_SDKAPPID, secretKey: config.TIM_SECRET_KEY, identifier: config.TIM_ADMIN });
   const logger =
     o.logger ??
-    createLogger({
-      level: config.LOG_LEVEL,
-      secrets: [config.SLACK_BOT_TOKEN, config.SLACK_SIGNING_SECRET, config.SLACK_APP_TOKEN, config.TIM_SECRET_KEY],
-      extraSecrets: () => [userSigs.get()],
-    });
+    createLogger({ ...loggerSettings(config), extraSecrets: () => [userSigs.get()] });
+  const sandboxEmulator = await startSandbox(config, logger); // undefined unless TIM_REGION=sandbox
+  const sandbox = sandboxEmulator !== undefined;
   const store = await openStore(config.STORE_URL);
-  const baseUrl = resolveBaseUrl({ region: config.TIM_REGION, ...(config.TIM_BASE_URL ? { baseUrl: config.TIM_BASE_URL } : {}) });
+  const baseUrl = pushBaseUrl(config, sandboxEmulator);
   const tim = new TimClient({
     sdkAppId: config.TIM_SDKAPPID,
     secretKey: config.TIM_SECRET_KEY,
@@ -93,7 +92,7 @@ export async function buildApp(config: Config, o: BuildOptions = {}): Promise<Ru
     baseUrl,
     responseTimeoutMs: config.TIM_TIMEOUT_MS,
     userSigs,
-    explainContext: { region: REGIONS[config.TIM_REGION]?.label ?? config.TIM_REGION, dailyQuota: config.DAILY_QUOTA, quotaTimezone: config.QUOTA_TIMEZONE },
+    explainContext: { region: config.TIM_REGION === 'sandbox' ? 'sandbox' : REGIONS[config.TIM_REGION].label, dailyQuota: config.DAILY_QUOTA, quotaTimezone: config.QUOTA_TIMEZONE },
   });
 
   const kicks = new Set<(r: BroadcastRequest) => void>();
@@ -232,6 +231,7 @@ export async function buildApp(config: Config, o: BuildOptions = {}): Promise<Ru
     logger,
     sandbox,
     async start() {
+      if (sandboxEmulator) logSandboxStart(logger, config, sandboxEmulator);
       await service.start(o.sweepIntervalMs ?? 1000);
       await notifier.deliverDue().catch((error) => logger.warn('could not deliver owed notifications yet', { error }));
       notifier.start(o.outboxIntervalMs ?? 5000);
@@ -257,6 +257,7 @@ export async function buildApp(config: Config, o: BuildOptions = {}): Promise<Ru
       await idle();
       await notifier.stop();
       await tim.close().catch(() => undefined);
+      await sandboxEmulator?.close();
       await store.close();
       logger.info('tim-broadcast stopped');
     },
