@@ -19,7 +19,6 @@ import {
   approveClickBody,
   auditCommand,
   freePort,
-  postSigned,
   prepareAppLaunch,
   pushFloorRequest,
   redisAvailable,
@@ -278,7 +277,7 @@ async function submissions(prefix: string, label: string, targets: Record<Who, T
       const body = submissionBody(modal, requestForm(marker));
       const seen = t.who === 'app' ? side.waitForCard(marker) : undefined;
       const t0 = performance.now();
-      const res = await postSigned(t.url, SIGNING_SECRET, body);
+      const res = await side.post(t.url, SIGNING_SECRET, body);
       ack[t.who].push(performance.now() - t0);
       if (res.status !== 200 || (res.json as { response_action?: unknown } | undefined)?.response_action) errors++;
       const c = await seen;
@@ -320,7 +319,7 @@ async function approvals(prefix: string, label: string, app: Target, ids: Submit
     const body = approveClickBody(side.fake, ids[k]!.requestId);
     const arrived = nextPush();
     const t0 = performance.now();
-    await postSigned(app.url, SIGNING_SECRET, body);
+    await side.post(app.url, SIGNING_SECRET, body);
     const at = await arrived;
     if (at === undefined) {
       missing++;
@@ -428,7 +427,7 @@ async function historyPhase(kind: StoreKind): Promise<void> {
         const user = `U0HOME${String(++seq).padStart(5, '0')}`;
         const published = side.waitForPublish(user, 30_000);
         const t0 = performance.now();
-        await postSigned(apps[size].origin + APP_EVENTS_PATH, SIGNING_SECRET, appHomeOpenedBody(user, seq), { contentType: 'application/json' });
+        await side.post(apps[size].origin + APP_EVENTS_PATH, SIGNING_SECRET, appHomeOpenedBody(user, seq), { contentType: 'application/json' });
         const at = await published;
         if (at !== undefined) home[size].push(at - t0);
       }
@@ -461,7 +460,7 @@ async function statusFigure(label: string, prefix: string, vs: string, shortIs: 
     const ephemeral = side.waitForEphemeral(user, 2000);
     const response = side.waitForResponse(responseId, 2000, () => settled);
     const t0 = trigger.markSent();
-    const acked = postSigned(apps[size].origin + APP_EVENTS_PATH, SIGNING_SECRET, body).then((r) => {
+    const acked = side.post(apps[size].origin + APP_EVENTS_PATH, SIGNING_SECRET, body).then((r) => {
       const text = (r.json as { text?: unknown } | undefined)?.text;
       return typeof text === 'string' && text.includes(taskId) ? performance.now() : undefined;
     });
@@ -548,8 +547,9 @@ try {
   await emulator.close();
 }
 
+if (side.clientErrors.size) notes.push(`bench requests that failed before any answer (each retried once): ${JSON.stringify(Object.fromEntries(side.clientErrors))}`);
 const seconds = (performance.now() - runStarted) / 1000;
-const info = { date: new Date().toISOString(), machine: { ...machine(), loadAverage: { start: loadAtStart, end: loadAverage() } }, node: process.version, mode, app: launch.label, baseline: BASELINE_LAUNCH.label, durationSeconds: Math.round(seconds) };
+const info = { date: new Date().toISOString(), machine: { ...machine(), loadAverage: { start: loadAtStart, end: loadAverage() } }, benchProcessCpuSeconds: Math.round(cpuSeconds(process.pid)), node: process.version, mode, app: launch.label, baseline: BASELINE_LAUNCH.label, durationSeconds: Math.round(seconds) };
 const results = { ...info, figures: figures.list, notes };
 const header = `${info.date.slice(0, 16).replace('T', ' ')} UTC · ${info.machine.cpu}, ${info.machine.cores} cores, ${info.machine.memoryGiB} GiB · load ${loadAtStart[0]} → ${info.machine.loadAverage.end[0]} · Node ${info.node} · ${mode} run, ${Math.round(seconds)} s · app: ${info.app}`;
 const rendered = `${header}\n\n${table(figures.list)}${notes.length ? `\n\n${notes.map((n) => `- ${n}`).join('\n')}` : ''}`;

@@ -2,6 +2,7 @@
 // answering `expired_trigger_id` to a views.open that comes more than 3 s after its command was sent
 // (Slack's trigger_id lifetime). Also the signed requests the bench sends, built like Slack's.
 import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
 import {
   APPROVAL_CHANNEL,
   FAKE_SLACK_DEFAULTS,
@@ -35,7 +36,14 @@ export class SlackSide {
   private readonly ephemerals: Waiters<number> = new Map();
   private seq = 0;
 
+  /** Requests of the bench that failed before any answer, by cause (ECONNRESET, …); each was retried once. */
+  readonly clientErrors = new Map<string, number>();
+
   private constructor(readonly fake: FakeSlack) {
+    // Like Slack's API, keep idle connections open well past the clients' own idle timeout, so a client
+    // never reuses a socket the server is just closing (on a loaded machine that race is otherwise real).
+    const server = (fake as unknown as { server?: Server }).server;
+    if (server) server.keepAliveTimeout = 65_000;
     // The fake has no per-call hook; its method table is wrapped instead (a thin layer, no extra hop).
     const handlers = (fake as unknown as { handlers?: Record<string, Handler> }).handlers;
     if (!handlers || typeof handlers['views.open'] !== 'function') {
@@ -113,6 +121,23 @@ export class SlackSide {
 
   // ---------------------------------------------------------------- requests
 
+  /**
+   * postSigned, tolerant of the one failure that is the bench's own: a keep-alive socket to the subject
+   * that the subject closed (its 5-s idle timeout) just as the bench reused it. Retried once, counted.
+   * Anything else, or a second failure, answers status 0.
+   */
+  async post(url: string, secret: string, body: string, o: { contentType?: string } = {}): Promise<{ status: number; json: unknown }> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await postSigned(url, secret, body, o);
+      } catch (error) {
+        const cause = String((error as { cause?: { code?: unknown } }).cause?.code ?? (error as Error).message);
+        this.clientErrors.set(cause, (this.clientErrors.get(cause) ?? 0) + 1);
+        if (attempt >= 2 || !/ECONNRESET|UND_ERR_SOCKET|EPIPE/.test(cause)) return { status: 0, json: undefined };
+      }
+    }
+  }
+
   /** A fresh, Slack-shaped trigger_id whose send time is remembered for the 3-s check. */
   trigger(target: string): { id: string; markSent: () => number } {
     const id = `${Date.now()}.${++this.seq}.${randomBytes(8).toString('hex')}`;
@@ -144,7 +169,7 @@ export class SlackSide {
     });
     const opened = this.wait(this.opens, trigger.id, o.openTimeoutMs ?? 10_000);
     const t0 = trigger.markSent();
-    const res = await postSigned(url, secret, body);
+    const res = await this.post(url, secret, body);
     const ackMs = performance.now() - t0;
     const at = await opened;
     return { status: res.status, ackMs, openMs: at === undefined ? undefined : at - t0, json: res.json, responseId };
