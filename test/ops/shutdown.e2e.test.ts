@@ -69,13 +69,13 @@ describe('shutdown budget', () => {
     expect(pushRequests(emulator)[0]!.response, 'the app left before Tencent answered').toBeNull();
     const named = app.stderr().split('\n').filter((l) => l.includes(id));
     expect(named, `stderr names the request:\n${app.stderr()}`).toHaveLength(1);
-    expect(named[0]).toMatch(/still in flight .* budget \(1 s\) ran out.*unknown.*never re-sends/);
+    expect(named[0]).toMatch(/still in flight .* budget \(1 s\) ran out.*unknown, never re-sent/);
     const giveUp = logLines(app.output()).find((l) => l.msg === 'shutdown budget ran out; exiting with work unfinished');
     expect(giveUp?.stillSending).toEqual([id]);
 
     // The next start cannot know whether Tencent took it, so it says unknown and does not push again.
     const again = await start();
-    await eventually(async () => /outcome unknown/.test(cardOf(fake, id)?.text ?? ''), { timeoutMs: 45_000, what: 'the card to say outcome unknown' });
+    await eventually(async () => /outcome unknown/i.test(cardOf(fake, id)?.text ?? ''), { timeoutMs: 45_000, what: 'the card to say outcome unknown' });
     await pause(1500);
     expect(pushRequests(emulator)).toHaveLength(1);
     await killChild(again, 'SIGTERM');
@@ -92,7 +92,7 @@ describe('shutdown budget', () => {
     const exit = await app.exited;
     expect(exit, `output:\n${app.output()}`).toEqual({ code: 0, signal: null });
     expect(app.stderr()).toBe('');
-    expect(cardOf(fake, id)?.text ?? '').not.toMatch(/unknown/);
+    expect(cardOf(fake, id)?.text ?? '').not.toMatch(/unknown/i);
   });
 });
 

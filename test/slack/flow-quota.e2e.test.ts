@@ -13,7 +13,8 @@ import {
   submitOk,
   textOf,
   waitForDm,
-  waitForEphemeral,
+  privateCount,
+  waitForPrivate,
   waitForThreadReply,
   withHarness,
 } from './flow-helpers.js';
@@ -30,27 +31,29 @@ describe('daily quota counted by the app', () => {
       expect(h.emulator.pushes).toHaveLength(1);
       const calls = pushRequests(h).length;
 
-      const seen = h.fake.ephemerals(APPROVER_2).length;
-      await h.click('approve', second.id, APPROVER_2);
-      const told = await waitForEphemeral(h, APPROVER_2, /quota/, seen);
-      expect(textOf(told)).toMatch(/Today's push quota is used up/);
-      expect(textOf(told)).toMatch(/1 of 1 pushes used today/);
-      expect(textOf(told)).toMatch(/resets 00:00 Asia\/Shanghai/);
-      expect(textOf(told)).toMatch(/nothing was pushed/);
+      // Once the quota is used up, pending cards lose their Approve button until it resets…
+      await h.fake.waitFor(() => !buttonsOf(h.card(second.id)).some((b) => b.action_id === 'approve'), { what: 'the Approve button to go' });
+      expect(textOf(h.card(second.id))).toMatch(/1 of 1 pushes used today/);
+      // …and a click on a card still showing it is refused privately.
+      const seen = privateCount(h, APPROVER_2);
+      await h.click('approve', second.id, APPROVER_2, `${second.id}:${second.version}`);
+      const told = await waitForPrivate(h, APPROVER_2, /quota/, seen);
+      expect(told).toMatch(/1 of 1 pushes used today/);
+      expect(told).toMatch(/resets 00:00 Asia\/Shanghai/);
+      expect(told).toMatch(/nothing was pushed/);
 
       const stored = (await h.request(second.id))!;
       expect(stored.state).toBe('pending');
       expect(stored.approvals).toEqual([]);
-      expect(stored.decision).toBeUndefined();
       expect(pushRequests(h).length).toBe(calls);
       expect(pushesOf(h, second)).toHaveLength(0);
-      expect(buttonsOf(h.card(second.id))).toHaveLength(2);
       const quota = await h.app.service.quotaStatus();
       expect(quota).toMatchObject({ used: 1, limit: 1, exhausted: true });
 
-      // A request made now warns the approvers on its card.
+      // A request made now shows no Approve button from the start.
       const third = await submitOk(h, FORMS.attrsAll);
-      expect(textOf(h.card(third.id))).toMatch(/daily quota used up: 1 of 1 pushes used today.*Approving now will not push; wait for the reset/);
+      expect(buttonsOf(h.card(third.id)).some((b) => b.action_id === 'approve')).toBe(false);
+      expect(textOf(h.card(third.id))).toMatch(/quota used up/);
     });
   });
 });
@@ -65,17 +68,17 @@ describe('daily quota used up at Tencent (90047)', () => {
 
       await h.click('approve', first.id, APPROVER);
       const reply = await waitForThreadReply(h, first.id, /90047/);
-      expect(textOf(reply)).toMatch(/Daily push quota used up/);
-      expect(textOf(reply)).toMatch(/resets at midnight Asia\/Shanghai/);
+      expect(textOf(reply)).toMatch(/quota/i);
+      expect(textOf(reply)).toMatch(/Asia\/Shanghai/);
       expect(textOf(reply)).toMatch(/Nothing was pushed/);
       expect(textOf(reply)).not.toMatch(/Outcome unknown/);
 
       const failed = (await h.request(first.id))!;
       expect(failed.state).toBe('failed');
       expect(failed.result).toMatchObject({ kind: 'failed', code: 90047, attempts: 1 });
-      expect(textOf(h.card(first.id))).toContain('Broadcast request — ❌ Failed');
-      expect(buttonsOf(h.card(first.id))).toHaveLength(0);
-      const dm = await waitForDm(h, REQUESTER, /failed/);
+      expect(textOf(h.card(first.id))).toMatch(/Failed/);
+      expect(buttonsOf(h.card(first.id)).map((b) => b.action_id)).toEqual(['request_again']);
+      const dm = await waitForDm(h, REQUESTER, /90047/);
       expect(textOf(dm)).toMatch(/90047/);
       expect(h.emulator.pushes).toHaveLength(0);
 
@@ -84,10 +87,10 @@ describe('daily quota used up at Tencent (90047)', () => {
       expect(quota).toMatchObject({ used: 0, exhausted: true });
 
       const calls = pushRequests(h).length;
-      const seen = h.fake.ephemerals(APPROVER_2).length;
-      await h.click('approve', second.id, APPROVER_2);
-      const told = await waitForEphemeral(h, APPROVER_2, /quota/, seen);
-      expect(textOf(told)).toMatch(/Tencent refused further pushes today/);
+      const seen = privateCount(h, APPROVER_2);
+      await h.click('approve', second.id, APPROVER_2, `${second.id}:${second.version}`);
+      const told = await waitForPrivate(h, APPROVER_2, /quota/, seen);
+      expect(told).toMatch(/Tencent refused further pushes today/);
       expect(await stateOf(h, second.id)).toBe('pending');
       expect(pushRequests(h).length, 'the app must not call Tencent again today').toBe(calls);
     });
