@@ -524,6 +524,20 @@ function waitForLine(child: ChildProcess, line: string): Promise<void> {
 }
 
 describe('Redis: down and back', () => {
+  it('opening a store on a Redis that is not there fails at once with StoreUnavailableError (no endless retry)', async () => {
+    const gone = await startRedis();
+    await gone.stop();
+    const opened = await openStore(gone.url).then(
+      async (s) => {
+        await s.close();
+        return undefined;
+      },
+      (e: unknown) => e,
+    );
+    expect(opened).toBeInstanceOf(StoreUnavailableError);
+    expect((opened as Error).message).toMatch(/Cannot connect to the Redis store/);
+  });
+
   it('refuses with StoreUnavailableError while Redis is down, and works again once it is back', async () => {
     const own = await startRedis();
     const store = await openStore(own.url);
