@@ -469,6 +469,28 @@ describe('SQLite: one app instance per file, readers welcome', () => {
     }
   });
 
+  it('the reader pages like the store: every request once, in creation order, across pages within one millisecond', async () => {
+    const url = sqliteUrl();
+    const app = await openStore(url);
+    for (let i = 0; i < 45; i++) await app.createRequest(doc({ createdMs: T0 + (i < 30 ? 0 : i), id: `br-r${(i * 7919) % 45}` }));
+    await app.createRequest(doc({ createdMs: T0 - 1 }));
+    await app.createRequest(doc({ createdMs: T0 + 1_000 }));
+    const reader = await openStoreReader(url);
+    try {
+      const fromStore: string[] = [];
+      for await (const r of app.scan(T0, T0 + 1_000, 1_000)) fromStore.push(r.data.id);
+      expect(fromStore).toHaveLength(45);
+      for (const pageSize of [4, 30, 500]) {
+        const fromReader: string[] = [];
+        for await (const r of reader.scan(T0, T0 + 1_000, pageSize)) fromReader.push(r.data.id);
+        expect(fromReader, `page size ${pageSize}`).toEqual(fromStore);
+      }
+    } finally {
+      await reader.close();
+      await app.close();
+    }
+  });
+
   it('a killed instance leaves no lock behind: the next start opens the file at once, with its data', async () => {
     const path = join(dir, `killed-${++fileSeq}.sqlite`);
     const child = spawnStoreHolder(path);
