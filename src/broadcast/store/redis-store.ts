@@ -150,18 +150,30 @@ export class RedisStore implements Store {
   ) {}
 
   static async open(url: string, indexOf: (doc: RequestDoc) => RequestIndex): Promise<RedisStore> {
+    let connected = false;
     const client: Client = createClient({
       url,
       disableOfflineQueue: true,
-      socket: { connectTimeout: 2000, reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, 2000) },
+      socket: {
+        connectTimeout: 2000,
+        // Until the first connection, do not retry: node-redis would otherwise retry the first
+        // connect() forever, so a start (or an audit export) on an unreachable Redis would hang
+        // instead of failing with the reason. Once connected, reconnect with backoff.
+        reconnectStrategy: (retries: number) => (connected ? Math.min(100 * 2 ** retries, 2000) : false),
+      },
     }) as unknown as Client;
     client.on('error', () => {
       /* reported through failing commands */
     });
     try {
       await client.connect();
+      connected = true;
     } catch (error) {
-      client.destroy();
+      try {
+        client.destroy();
+      } catch {
+        /* already closed by the failed connect */
+      }
       throw storeError('Cannot connect to the Redis store', error);
     }
     const adapter = new KeyvRedis(client as never, { throwOnErrors: true, throwOnConnectError: true });
