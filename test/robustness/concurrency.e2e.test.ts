@@ -12,13 +12,16 @@ import {
   APPROVER_2,
   FORMS,
   GROUP_MEMBER,
+  REQUESTER,
   SDKAPPID,
   TIM_SECRET_KEY,
   startHarness,
   type Harness,
 } from '../helpers/harness.js';
 import { startRedis, type RedisHandle } from '../helpers/redis-server.js';
+import { toldPrivately } from '../helpers/harness.js';
 import { clickBody, eventually, hasApproveButton, history, post, pushRequests, submissionBody, textOf, threadOf, cardOf } from './support.js';
+import { atRest } from './support.js';
 
 const APPROVERS = [APPROVER, APPROVER_2, GROUP_MEMBER];
 const FINAL = ['sent', 'failed', 'unknown', 'rejected'];
@@ -60,17 +63,19 @@ function finished(id: string, timeoutMs = 20_000): Promise<BroadcastRequest> {
   return eventually(
     async () => {
       const r = await h1.app.service.get(id);
-      return r && FINAL.includes(r.state) && r.outbox.length === 0 && r;
+      return r && FINAL.includes(r.state) && atRest(r) && r;
     },
     { timeoutMs, what: `request ${id} to finish` },
   );
 }
 
+/** Everything the approvers were told privately (response_url answers and ephemerals), by user. */
+function toldAll(): { user: string; text: string }[] {
+  return [...new Set([...APPROVERS, REQUESTER])].flatMap((user) => toldPrivately(fake, user).map((text) => ({ user, text })));
+}
+
 function alreadyDecidedEphemerals(): { user: string; text: string }[] {
-  return fake
-    .ephemerals()
-    .filter((m) => /already decided/.test(m.text ?? ''))
-    .map((m) => ({ user: m.user ?? '', text: m.text ?? '' }));
+  return toldAll().filter((t) => /already/.test(t.text));
 }
 
 describe('concurrent decisions across two instances', () => {
@@ -96,7 +101,7 @@ describe('concurrent decisions across two instances', () => {
     expect(emulator.pushes[0]!.body.MsgRandom).toBe(r.body.MsgRandom);
 
     // Every losing click was told, privately, and by user.
-    const winner = done.decision!.by;
+    const winner = done.approvals[0]!.userId;
     const told = await fake.waitFor(() => {
       const all = alreadyDecidedEphemerals();
       return all.length >= 49 && all;
@@ -106,9 +111,9 @@ describe('concurrent decisions across two instances', () => {
       const clicked = clicks.filter((c) => c.user === user).length;
       expect(told.filter((t) => t.user === user)).toHaveLength(user === winner ? clicked - 1 : clicked);
     }
-    expect(told.every((t) => t.text.includes('will not be pushed twice'))).toBe(true);
+    expect(told.every((t) => t.text.includes('never be pushed twice'))).toBe(true);
     // One thread reply about the push, not one per instance.
-    expect(threadOf(fake, r.id).filter((m) => /Pushed/.test(textOf(m)))).toHaveLength(1);
+    expect(threadOf(fake, r.id).filter((m) => /TaskId/.test(textOf(m)))).toHaveLength(1);
   });
 
   it('with one push left today, 10 concurrent Approve clicks on one request: one push, the others told "already decided", not "quota used up"', async () => {
@@ -120,9 +125,9 @@ describe('concurrent decisions across two instances', () => {
     const done = await finished(r.id);
     expect(done.state).toBe('sent');
     expect(pushRequests(emulator)).toHaveLength(1);
-    const told = await fake.waitFor(() => fake.ephemerals().length >= 9 && fake.ephemerals(), { what: '9 refusals' });
+    const told = await fake.waitFor(() => toldAll().length >= 9 && toldAll(), { what: '9 refusals' });
     // Telling them the quota is used up ("approve it again after the reset") would invite a second push.
-    expect(told.map((m) => m.text).filter((t) => !/already decided/.test(t ?? ''))).toEqual([]);
+    expect(told.map((m) => m.text).filter((t) => !/already/.test(t))).toEqual([]);
     expect(told).toHaveLength(9);
     expect(await h1.app.service.quotaStatus()).toMatchObject({ used: 1 });
   });
@@ -160,7 +165,7 @@ describe('concurrent decisions across two instances', () => {
     const refusedRejects = answers.filter(
       (a, i) => actions[i]!.kind === 'reject' && (a.json as { response_action?: string } | undefined)?.response_action === 'errors',
     );
-    expect(refusedRejects.every((a) => /already decided/.test(JSON.stringify(a.json)))).toBe(true);
+    expect(refusedRejects.every((a) => /already/.test(JSON.stringify(a.json)))).toBe(true);
     const losingClicks = actions.filter((a) => a.kind === 'approve').length - (done.state === 'sent' ? 1 : 0);
     await fake.waitFor(() => alreadyDecidedEphemerals().length >= losingClicks, { what: 'the losing clicks to be told' });
     expect(alreadyDecidedEphemerals().length + refusedRejects.length).toBe(19);
@@ -191,7 +196,7 @@ describe('concurrent decisions across two instances', () => {
       async () => {
         const [ra, rb] = await Promise.all([h1.app.service.get(a.id), h2.app.service.get(b.id)]);
         const s = [ra, rb].map((r) => r?.state).sort();
-        return s[0] === 'pending' && s[1] === 'sent' && ra!.outbox.length === 0 && rb!.outbox.length === 0 && [ra!, rb!];
+        return s[0] === 'pending' && s[1] === 'sent' && atRest(ra) && atRest(rb) && [ra!, rb!];
       },
       { timeoutMs: 20_000, what: 'one sent and one pending' },
     );
@@ -205,11 +210,12 @@ describe('concurrent decisions across two instances', () => {
     expect(await h2.app.service.quotaStatus()).toMatchObject({ used: 1, limit: 1, exhausted: true });
 
     const refusedBy = refused.id === a.id ? APPROVER : APPROVER_2;
-    const told = await fake.waitFor(() => fake.ephemerals(refusedBy).find((m) => /quota is used up/.test(m.text ?? '')), {
+    const told = await fake.waitFor(() => toldPrivately(fake, refusedBy).find((t) => /quota is used up/.test(t)), {
       what: 'the quota refusal',
     });
-    expect(told.text).toContain('nothing was pushed');
-    // The refused request can still be approved later: its card still offers the button.
-    expect(hasApproveButton(cardOf(fake, refused.id))).toBe(true);
+    expect(told).toContain('nothing was pushed');
+    expect(refused.approvals).toEqual([]);
+    // Its card drops the Approve button until the quota resets (then it can be approved again).
+    await fake.waitFor(() => !hasApproveButton(cardOf(fake, refused.id)), { what: 'the Approve button to go' });
   });
 });

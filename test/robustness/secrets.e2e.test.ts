@@ -23,6 +23,7 @@ import {
   type HarnessOptions,
 } from '../helpers/harness.js';
 import { eventually, pushRequests } from './support.js';
+import { atRest } from './support.js';
 
 const BOT_TOKEN = 'xoxb-fake-bot-token';
 
@@ -84,7 +85,7 @@ async function runFlow(build: (o: Pick<HarnessOptions, 'pushEmulator' | 'env'>) 
     await act(request.id);
     return eventually(async () => {
       const r = await h.request(request.id);
-      return r && ['sent', 'failed', 'unknown', 'rejected'].includes(r.state) && r.outbox.length === 0 && r;
+      return r && ['sent', 'failed', 'unknown', 'rejected'].includes(r.state) && atRest(r) && r;
     }, { timeoutMs: 20_000, what: `request ${request.id} to be decided and announced` });
   };
   const approve = (id: string) => h.click('approve', id, APPROVER);
@@ -94,13 +95,13 @@ async function runFlow(build: (o: Pick<HarnessOptions, 'pushEmulator' | 'env'>) 
     (await decide(FORMS.tagsAny, approve, { kind: 'drop', accept: false })).state,
     (await decide(FORMS.attrsAll, (id) => h.rejectWithReason(id, APPROVER_2, 'not this week'))).state,
   ];
-  expect(states).toEqual(['sent', 'failed', 'sent', 'rejected']);
+  expect(states).toEqual(['sent', 'failed', 'unknown', 'rejected']);
 
   const sigs = userSigsOf(proxy.urls);
   expect(sigs.length, 'the app signed its Tencent requests').toBeGreaterThanOrEqual(2);
   const slack = JSON.stringify(h.fake.calls.map((c) => c.args));
   const tencent = JSON.stringify({ requests: emulator.requests, pushes: emulator.pushes });
-  expect(pushRequests(emulator).length).toBeGreaterThanOrEqual(4);
+  expect(pushRequests(emulator).length).toBeGreaterThanOrEqual(3);
   return { sigs, slack, tencent };
 }
 

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { outboxDueMs } from '../../src/broadcast/outbox.js';
 import type { BroadcastRequest } from '../../src/broadcast/types.js';
 import { APPROVAL_CHANNEL, FORMS, baseEnv, openRequestModal, submissionBody, type Harness } from '../helpers/harness.js';
 // Requests built the same way as the in-process harness does; re-exported for the robustness tests.
@@ -40,6 +41,11 @@ export async function eventually<T>(probe: () => Promise<T | undefined | false>,
     }
     await pause(20);
   }
+}
+
+/** Nothing is owed to Slack any more and no instance is delivering: the record is at rest. */
+export function atRest(r: BroadcastRequest | undefined): boolean {
+  return Boolean(r) && outboxDueMs(r!) === undefined && !r!.outbox.lease;
 }
 
 export function msgRandomOfRequest(r: { body: unknown }): number | undefined {
