@@ -87,9 +87,11 @@ interface Running {
   exited: Promise<void>;
 }
 
-async function launch(port: number): Promise<Running> {
-  const dir = await mkdtemp(join(tmpdir(), 'redis-test-'));
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--loglevel', 'warning'];
+async function launch(port: number, persistentDir?: string): Promise<Running> {
+  const dir = persistentDir ?? (await mkdtemp(join(tmpdir(), 'redis-test-')));
+  // Persistent: every write is on disk before Redis answers, so a kill and restart keeps the data.
+  const persistence = persistentDir ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir, '--daemonize', 'no', '--loglevel', 'warning'];
   const child = spawn(BINARY, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   trackChild(child, dir);
   let output = '';
@@ -143,13 +145,14 @@ class RedisStartError extends Error {
   }
 }
 
-async function terminate(r: Running, signal: NodeJS.Signals): Promise<void> {
+async function terminate(r: Running, signal: NodeJS.Signals, keepDir = false): Promise<void> {
   if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill(signal);
   await r.exited;
-  await rm(r.dir, { recursive: true, force: true });
+  if (!keepDir) await rm(r.dir, { recursive: true, force: true });
 }
 
-export async function startRedis(): Promise<RedisHandle> {
+/** `persistent`: the data survives kill() and restart() (an outage, not a wipe). */
+export async function startRedis(o: { persistent?: boolean } = {}): Promise<RedisHandle> {
   if (!redisAvailable()) throw new Error(`redis-server not found on PATH; ${INSTALL_HINT}`);
 
   // freePort() then binding it is racy; retry a few times on "address in use".
@@ -158,7 +161,7 @@ export async function startRedis(): Promise<RedisHandle> {
   for (let attempt = 1; ; attempt++) {
     port = await freePort();
     try {
-      running = await launch(port);
+      running = await launch(port, o.persistent ? await mkdtemp(join(tmpdir(), 'redis-data-')) : undefined);
       break;
     } catch (err) {
       const inUse = err instanceof RedisStartError && /in use|EADDRINUSE/i.test(err.output);
@@ -168,6 +171,7 @@ export async function startRedis(): Promise<RedisHandle> {
 
   let current: Running | undefined = running;
   const fixedPort = port;
+  const dataDir = o.persistent ? running!.dir : undefined;
   const handle: RedisHandle = {
     url: `redis://127.0.0.1:${fixedPort}`,
     port: fixedPort,
@@ -175,15 +179,18 @@ export async function startRedis(): Promise<RedisHandle> {
       const r = current;
       current = undefined;
       if (r) await terminate(r, 'SIGTERM');
+      if (dataDir) await rm(dataDir, { recursive: true, force: true });
     },
     async kill() {
       const r = current;
       current = undefined;
-      if (r) await terminate(r, 'SIGKILL');
+      if (r) await terminate(r, 'SIGKILL', Boolean(dataDir));
     },
     async restart() {
-      await handle.stop();
-      current = await launch(fixedPort);
+      const r = current;
+      current = undefined;
+      if (r) await terminate(r, 'SIGTERM', Boolean(dataDir));
+      current = await launch(fixedPort, dataDir);
     },
   };
   return handle;
