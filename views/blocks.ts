@@ -71,7 +71,8 @@ export function plainChunks(text: string, max: number = SLACK_LIMITS.sectionText
   const chunks: string[] = [];
   let rest = text;
   while (rest.length > max) {
-    let cut = rest.lastIndexOf('\n', max);
+    // After a line break in the second half when there is one, so each part reads as whole lines.
+    let cut = rest.lastIndexOf('\n', max - 1) + 1;
     if (cut < max / 2) cut = max;
     const unit = rest.charCodeAt(cut - 1);
     if (unit >= 0xd800 && unit <= 0xdbff) cut--;

@@ -3,6 +3,7 @@
 // request too big for one Slack message is refused at the form, on the field that makes it so.
 
 import type { BroadcastDraft, BroadcastRequest } from '../src/broadcast/types.js';
+import { buildPushBody } from '../src/broadcast/draft.js';
 import type { ImPushBody } from '../src/tim/push-body.js';
 import { buildApprovalCard } from './approval-card.js';
 import { SLACK_LIMITS, blocksTextLength } from './blocks.js';
@@ -67,47 +68,60 @@ export function overBudget(draft: BroadcastDraft, body: ImPushBody, ctx: ViewCon
   return over;
 }
 
-/** The fields a person can shorten, with their length in the draft. */
-function contributions(draft: BroadcastDraft): Array<{ field: FormKey; size: number }> {
+/** The text of the fields a person can shorten, and how to put a shorter one back. */
+function shortenable(draft: BroadcastDraft): Array<{ field: FormKey; value: string; put: (v: string) => BroadcastDraft }> {
   const p = draft.offlinePush ?? {};
-  const a = draft.audience;
-  const audience = (all: unknown, any: unknown) => [JSON.stringify(all ?? '').length, JSON.stringify(any ?? '').length];
-  const [all, any] = a.kind === 'all' ? [0, 0] : audience(a.all, a.any);
-  const sizes: Partial<Record<FormKey, number>> = {
-    message: draft.message.length,
-    note: draft.note?.length ?? 0,
-    pushTitle: p.title?.length ?? 0,
-    pushDesc: p.desc?.length ?? 0,
-    pushExt: p.ext?.length ?? 0,
-    apnsSound: p.apnsSound?.length ?? 0,
-    androidSound: p.androidSound?.length ?? 0,
-    apnsImage: p.apnsImage?.length ?? 0,
-    sender: draft.sender?.length ?? 0,
-    [a.kind === 'attributes' ? 'attrsAll' : 'tagsAll']: all,
-    [a.kind === 'attributes' ? 'attrsAny' : 'tagsAny']: any,
-  };
-  return REQUEST_FORM.map((f) => ({ field: f.key, size: sizes[f.key] ?? 0 }))
-    .filter((x) => x.size > 0)
-    .sort((x, y) => y.size - x.size);
+  const push = (k: 'title' | 'desc' | 'ext' | 'apnsSound' | 'androidSound' | 'apnsImage') => (v: string) => ({ ...draft, offlinePush: { ...p, [k]: v } });
+  const list: Array<{ field: FormKey; value: string | undefined; put: (v: string) => BroadcastDraft }> = [
+    { field: 'message', value: draft.message, put: (v) => ({ ...draft, message: v }) },
+    { field: 'note', value: draft.note, put: (v) => ({ ...draft, note: v }) },
+    { field: 'pushDesc', value: p.desc, put: push('desc') },
+    { field: 'pushExt', value: p.ext, put: push('ext') },
+    { field: 'pushTitle', value: p.title, put: push('title') },
+    { field: 'apnsImage', value: p.apnsImage, put: push('apnsImage') },
+    { field: 'apnsSound', value: p.apnsSound, put: push('apnsSound') },
+    { field: 'androidSound', value: p.androidSound, put: push('androidSound') },
+    { field: 'sender', value: draft.sender, put: (v) => ({ ...draft, sender: v }) },
+  ];
+  return list
+    .filter((x): x is { field: FormKey; value: string; put: (v: string) => BroadcastDraft } => Boolean(x.value))
+    .sort((a, b) => [...b.value].length - [...a.value].length || REQUEST_FORM.findIndex((f) => f.key === a.field) - REQUEST_FORM.findIndex((f) => f.key === b.field));
 }
 
 /**
  * Errors for the form when the card or the thread of this push could not show it in full: on the
- * longest fields, each asked to shrink by its share of what is too much.
+ * longest field, asking for the fewest characters fewer that make it fit (measured, since one
+ * character can take up to six in the body's JSON); on the next ones too when that is not enough.
  */
 export function fitErrors(draft: BroadcastDraft, body: ImPushBody, ctx: ViewContext): FitError[] {
-  let over = overBudget(draft, body, ctx);
-  if (over <= 0) return [];
+  if (overBudget(draft, body, ctx) <= 0) return [];
   const errors: FitError[] = [];
-  for (const { field, size } of contributions(draft)) {
-    // Shown twice at most (the card and the body's JSON), so one character less saves at least one.
-    const cut = Math.min(size, over);
-    errors.push({
-      field,
-      message: `Too long for the approval card, which must show the whole push in one Slack message: shorten this by at least ${cut} character${cut === 1 ? '' : 's'}.`,
-    });
-    over -= cut;
-    if (over <= 0) break;
+  let current = draft;
+  const over = (d: BroadcastDraft) => overBudget(d, buildPushBody(d, body.MsgRandom), ctx);
+  for (const { field } of shortenable(draft)) {
+    const entry = shortenable(current).find((x) => x.field === field)!;
+    const chars = [...entry.value];
+    const shorten = (by: number) => entry.put(chars.slice(0, chars.length - by).join(''));
+    // The fewest characters fewer that fit: over() only falls as the field gets shorter.
+    let lo = 1;
+    let hi = chars.length - 1;
+    if (hi < 1 || over(shorten(hi)) > 0) {
+      hi = Math.max(1, chars.length - 1);
+      errors.push({ field, message: message(hi) });
+      current = shorten(hi);
+      continue;
+    }
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (over(shorten(mid)) > 0) lo = mid + 1;
+      else hi = mid;
+    }
+    errors.push({ field, message: message(lo) });
+    return errors;
   }
   return errors;
+}
+
+function message(cut: number): string {
+  return `Too long for the approval card, which must show the whole push in one Slack message: shorten this by at least ${cut} character${cut === 1 ? '' : 's'}.`;
 }

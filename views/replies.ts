@@ -132,7 +132,7 @@ export function refusalText(refusal: Refusal | string, o: { request?: BroadcastR
       return `This request is already ${r ? STATE_WORDS[r.state].toLowerCase() : 'decided'}${r?.decision && r.decision.by !== 'system' ? ` (by ${mention(r.decision.by)})` : ''}, so nothing changed. A request is never pushed twice.`;
     case 'already_approved_by_you': {
       const left = r ? Math.max(1, r.requiredApprovals - r.approvals.length) : 1;
-      return `You already approved this request. It needs ${left} more approval${left === 1 ? '' : 's'} from other approvers.`;
+      return `You already approved this request, so nothing changed. It needs ${left} more approval${left === 1 ? '' : 's'} from other approvers.`;
     }
     case 'unknown_request':
       return 'This broadcast request was not found. Nothing changed.';

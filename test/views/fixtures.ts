@@ -9,6 +9,7 @@ export const REQUESTER = 'U0REQ1';
 export const APPROVER = 'U0APP1';
 export const APPROVER_2 = 'U0APP2';
 export const GROUP = 'S0APPROVERS';
+export const OTHER = 'U0OTHER1';
 export const TASK_ID = '1400123456_144115212910570789_4155518400_15723514';
 export const PERMALINK = 'https://team.slack.com/archives/C0APPROVALS/p1764230400000100';
 
