@@ -205,6 +205,13 @@ describe('who, what, when and the outcome', () => {
     expect(t).toMatch(/it will be pushed <!date\^/);
   });
 
+  it('held for the quiet hours: says so, with the hours and when it goes out, and offers “send now anyway”', () => {
+    const req = { ...inState('pending'), state: 'scheduled' as const, approvals: [{ userId: APPROVER, at: NOW.toISOString(), version: 'v' }], scheduledFor: '2026-11-28T00:00:00.000Z', holdReason: 'quiet_hours' as const };
+    const card = buildApprovalCard(req, ctx({ quietHours: { startMinute: 22 * 60, endMinute: 8 * 60 } }));
+    expect(text(card.blocks)).toMatch(/held for the quiet hours \(22:00–08:00 Asia\/Shanghai\): it will be pushed <!date\^\d+\^[^>]+>, when they end/);
+    expect(actionIds(card.blocks)).toEqual([ACTIONS.approveNow, ACTIONS.edit, ACTIONS.cancel]);
+  });
+
   it('sent: the TaskId and who approved', () => {
     const t = of('sent');
     expect(t).toContain(`TaskId \`${TASK_ID}\`. Approved by <@U0APP1>`);

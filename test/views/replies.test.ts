@@ -56,6 +56,13 @@ describe('direct messages to the requester', () => {
     expect(messageProblems(m)).toEqual([]);
   });
 
+  it('cancelled by someone else: the requester is told who', () => {
+    const s = inState('scheduled');
+    const r = { ...s, state: 'cancelled' as const, decision: { by: APPROVER, at: NOW.toISOString() }, history: [...s.history, { kind: 'cancelled' as const, at: NOW.toISOString(), from: 'scheduled' as const, to: 'cancelled' as const, by: APPROVER }] };
+    expect(owesDm(r, r.history.length - 1)).toBe(true);
+    expect(text(dm(r).blocks)).toContain('was cancelled by <@U0APP1> <!date^');
+  });
+
   it('sandbox: says so in the blocks and the fallback', () => {
     const m = dm(request(), ctx({ sandbox: true }));
     expect(text(m.blocks)).toContain(SANDBOX_BANNER);
