@@ -29,6 +29,8 @@ export const ACTIONS = {
   markSent: 'mark_sent',
   markNotSent: 'mark_not_sent',
   homeNew: 'home_new_broadcast',
+  /** In the request form: show the notification preview of what is typed so far. */
+  preview: 'request_preview',
 } as const;
 
 export type ActionId = (typeof ACTIONS)[keyof typeof ACTIONS];

@@ -30,7 +30,7 @@ export function safeCut(text: string, max: number): string {
   return cut;
 }
 
-/** Truncate to at most `max` UTF-16 units (Slack's limits are conservative in these units), ending with "…". */
+/** Truncate to at most `max` UTF-16 units (Slack counts in these units), ending with "…". For app text and Tencent's text, never for what a person typed. */
 export function truncate(text: string, max: number): string {
   if (text.length <= max) return text;
   if (max <= 0) return '';
@@ -38,36 +38,32 @@ export function truncate(text: string, max: number): string {
   return safeCut(text, max - 1) + '…';
 }
 
-/**
- * Truncate an already-rendered preview of user text and say how long the full text is.
- * `fullChars` is the length of the ORIGINAL user text in characters.
- */
-export function truncatePreview(rendered: string, max: number, fullChars: number): string {
-  if (rendered.length <= max) return rendered;
-  const suffix = `… (truncated; ${fullChars} characters in full)`;
-  if (max <= suffix.length) return truncate(rendered, max);
-  return safeCut(rendered, max - suffix.length) + suffix;
-}
-
-/** Escape user text, then truncate it to `max` with the standard truncation note. */
+/** Escape text that is not the user's message (Tencent's answers, reasons of the app), then cap it. */
 export function escapeAndTruncate(raw: string, max: number): string {
-  return truncatePreview(escapeMrkdwn(raw), max, charCount(raw));
+  return truncate(escapeMrkdwn(raw), max);
 }
 
-/** Inline code span for user text; falls back to quotes when the text itself contains a backtick. */
-export function code(raw: string, max = 200): string {
+/** Inline code span for short user text (ids, tags); falls back to quotes when the text itself contains a backtick. Never cut. */
+export function code(raw: string): string {
   if (raw === '') return '“” (empty)';
-  const shown = escapeAndTruncate(raw, max);
+  const shown = escapeMrkdwn(raw.replace(/\n/g, ' '));
   return raw.includes('`') ? `“${shown}”` : `\`${shown}\``;
 }
 
 const SLACK_USER_ID = /^[UWB][A-Z0-9]{2,}$/;
 const SLACK_CHANNEL_ID = /^[CGD][A-Z0-9]{2,}$/;
+const SLACK_GROUP_ID = /^S[A-Z0-9]{2,}$/;
 
-/** `<@U123>` for a real Slack user id; anything else is shown escaped so it can't become markup. */
+/** `<@U123>` for a real Slack user id; "the app" for the system; anything else escaped so it can't become markup. */
 export function mention(userId: string | undefined): string {
   if (!userId) return 'someone';
+  if (userId === 'system') return 'the app';
   return SLACK_USER_ID.test(userId) ? `<@${userId}>` : escapeMrkdwn(truncate(userId, 40));
+}
+
+/** `<!subteam^S123>` for a user-group id (notifies its members). */
+export function groupMention(groupId: string): string {
+  return SLACK_GROUP_ID.test(groupId) ? `<!subteam^${groupId}>` : escapeMrkdwn(truncate(groupId, 40));
 }
 
 /** `<#C123>` for a real channel id; anything else escaped. */
@@ -81,15 +77,21 @@ export function link(url: string | undefined, label: string): string {
   return label;
 }
 
+/** "2026-11-27 08:30 UTC": the fallback of a Slack date, readable where Slack cannot localise it. */
+export function utcWords(ms: number): string {
+  const iso = new Date(ms).toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+}
+
 /**
- * Slack date formatting: shows in each reader's own time zone, falls back to the ISO time.
+ * Slack date formatting: shows in each reader's own time zone, falls back to the UTC time.
  * Invalid dates are shown as the escaped raw string.
  */
 export function slackDate(iso: string | undefined, format = '{date_short_pretty} {time}'): string {
-  if (!iso) return 'unknown time';
+  if (!iso) return 'at an unknown time';
   const ms = Date.parse(iso);
   if (Number.isNaN(ms)) return escapeMrkdwn(truncate(iso, 40));
-  return `<!date^${Math.floor(ms / 1000)}^${format}|${new Date(ms).toISOString()}>`;
+  return `<!date^${Math.floor(ms / 1000)}^${format}|${utcWords(ms)}>`;
 }
 
 /** "2 h 30 min", "1 d 3 h", "45 s". */
@@ -116,7 +118,7 @@ export function formatLifetime(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0 || !Number.isInteger(seconds)) {
     return `invalid (${String(seconds)} s)`;
   }
-  if (seconds === 0) return 'not stored: online users only';
+  if (seconds === 0) return 'not stored: only users online at that moment receive it';
   if (seconds % 86400 === 0) {
     const d = seconds / 86400;
     return d === 1 ? '1 day' : `${d} days`;
@@ -126,15 +128,6 @@ export function formatLifetime(seconds: number): string {
     return h === 1 ? '1 hour' : `${h} hours`;
   }
   return formatDuration(seconds);
-}
-
-const MAX_AUDIENCE_ITEMS = 20;
-
-function list(items: string[], style: 'mrkdwn' | 'plain'): string {
-  const shown = items.slice(0, MAX_AUDIENCE_ITEMS);
-  const rendered = shown.map((t) => (style === 'plain' ? `"${truncate(t, 100)}"` : code(t, 100)));
-  const more = items.length - shown.length;
-  return rendered.join(', ') + (more > 0 ? ` and ${more} more` : '');
 }
 
 /**
@@ -148,30 +141,25 @@ export function isEveryone(a: Audience): boolean {
 }
 
 /**
- * Who receives the push, in words. `mrkdwn` (default) escapes user text and uses code spans;
- * `plain` is for plain_text objects (confirm dialogs).
+ * Who receives the push, in words, with every tag and attribute in full (the push rules bound
+ * them to 10 of at most 50 bytes each). User text is escaped and shown as code.
  */
-export function describeAudience(a: Audience, style: 'mrkdwn' | 'plain' = 'mrkdwn'): string {
-  const bold = (s: string) => (style === 'mrkdwn' ? `*${s}*` : s);
-  if (a.kind === 'all') return bold('EVERYONE — every user of the app');
+export function describeAudience(a: Audience): string {
+  if (a.kind === 'all') return '*Everyone* — every user of the app';
   const noun = a.kind === 'tags' ? 'tags' : 'attributes';
-  if (isEveryone(a)) {
-    return `${bold('EVERYONE')} — no ${noun} were given, so the push has no condition and reaches every user of the app`;
-  }
+  if (isEveryone(a)) return `*Everyone* — no ${noun} were given, so the push has no condition and reaches every user of the app`;
   const pairs = (r: Record<string, string>) => Object.entries(r).map(([k, v]) => `${k} = ${v}`);
-  const all = a.kind === 'tags' ? a.all : pairs(a.all);
-  const any = a.kind === 'tags' ? a.any : pairs(a.any);
+  const all = (a.kind === 'tags' ? a.all : pairs(a.all)).map(code).join(', ');
+  const any = (a.kind === 'tags' ? a.any : pairs(a.any)).map(code).join(', ');
   const users = a.kind === 'tags' ? 'users with' : 'users matching';
-  if (all.length && any.length) {
-    return `${users} ALL of these ${noun}: ${list(all, style)} AND at least one of: ${list(any, style)}`;
-  }
-  if (all.length) return `${users} ALL of these ${noun}: ${list(all, style)}`;
-  return `${users} ANY of these ${noun}: ${list(any, style)}`;
+  if (all && any) return `${users} *all* of these ${noun}: ${all} *and* at least one of: ${any}`;
+  if (all) return `${users} *all* of these ${noun}: ${all}`;
+  return `${users} *any* of these ${noun}: ${any}`;
 }
 
 /** Short audience for one-line summaries (no user text). */
 export function audienceShort(a: Audience): string {
-  if (a.kind === 'all' || isEveryone(a)) return 'EVERYONE';
+  if (a.kind === 'all' || isEveryone(a)) return 'everyone';
   if (a.kind === 'tags') {
     const n = a.all.length + a.any.length;
     return `users with ${n === 1 ? '1 tag' : `${n} tags`}`;
@@ -180,55 +168,55 @@ export function audienceShort(a: Audience): string {
   return `users matching ${n === 1 ? '1 attribute' : `${n} attributes`}`;
 }
 
-function resetTime(q: QuotaStatus): string {
+/** "00:00" in the quota time zone: when the quota resets. */
+export function resetClock(q: QuotaStatus): string {
   const ms = Date.parse(q.resetsAt);
   if (Number.isNaN(ms)) return '00:00';
   try {
-    return new Intl.DateTimeFormat('en-GB', {
-      timeZone: q.timezone,
-      hour: '2-digit',
-      minute: '2-digit',
-      hourCycle: 'h23',
-    }).format(new Date(ms));
+    return new Intl.DateTimeFormat('en-GB', { timeZone: q.timezone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(ms));
   } catch {
     return '00:00';
   }
 }
 
+/** Used up: our count reached the limit, or Tencent said 90047 today. */
 export function quotaExhausted(q: QuotaStatus): boolean {
   return q.exhausted || q.used >= q.limit;
 }
 
-/** "12 of 100 pushes used today (2026-11-27); resets 00:00 Asia/Shanghai". */
+/** Pushes left today (0 once Tencent said the quota is used up, whatever our count). */
+export function quotaLeft(q: QuotaStatus): number {
+  return quotaExhausted(q) ? 0 : Math.max(0, q.limit - q.used);
+}
+
+/** "12 of 100 pushes used today (2026-11-27), 88 left; resets at 00:00 Asia/Shanghai". */
 export function formatQuota(q: QuotaStatus): string {
-  const reset = `resets ${resetTime(q)} ${escapeMrkdwn(q.timezone)}`;
+  const reset = `resets at ${resetClock(q)} ${escapeMrkdwn(q.timezone)}`;
   const day = escapeMrkdwn(q.day);
-  if (!quotaExhausted(q)) return `${q.used} of ${q.limit} pushes used today (${day}); ${reset}`;
-  if (q.used < q.limit) {
-    return `daily quota used up (Tencent refused further pushes today; ${q.used} of ${q.limit} counted here, ${day}); ${reset}`;
-  }
-  return `daily quota used up: ${q.used} of ${q.limit} pushes used today (${day}); ${reset}`;
+  if (!quotaExhausted(q)) return `${q.used} of ${q.limit} pushes used today (${day}), ${quotaLeft(q)} left; ${reset}`;
+  if (q.used < q.limit) return `today's quota is used up: Tencent refused further pushes today (${day}; ${q.used} of ${q.limit} counted here); ${reset}`;
+  return `today's quota is used up: ${q.used} of ${q.limit} pushes used today (${day}); ${reset}`;
 }
 
 // Words before the emoji (screen readers say the words first), one emoji per state.
-const STATE_LABELS: Record<RequestState, string> = {
-  pending: 'Pending approval ⏳',
-  approved: 'Approved, sending 📤',
-  scheduled: 'Scheduled 🗓️',
-  sending: 'Sending 📤',
-  sent: 'Sent ✅',
-  failed: 'Failed ❌',
-  rejected: 'Rejected 🚫',
-  expired: 'Expired ⌛',
-  cancelled: 'Cancelled 🗑️',
-  unknown: 'Outcome unknown ❓',
-  not_sent: 'Did not go out ↩️',
+const STATE_EMOJI: Record<RequestState, string> = {
+  pending: '⏳',
+  approved: '📤',
+  scheduled: '🗓️',
+  sending: '📤',
+  sent: '✅',
+  failed: '❌',
+  rejected: '🚫',
+  expired: '⌛',
+  cancelled: '🗑️',
+  unknown: '❓',
+  not_sent: '↩️',
 };
 
-/** The state in words alone (no emoji), e.g. for headers and fallbacks. */
+/** The state in words alone (no emoji), for fallbacks, metadata readers and sentences. */
 export const STATE_WORDS: Record<RequestState, string> = {
-  pending: 'Pending',
-  approved: 'Approved',
+  pending: 'Pending approval',
+  approved: 'Approved, sending',
   scheduled: 'Scheduled',
   sending: 'Sending',
   sent: 'Sent',
@@ -240,33 +228,9 @@ export const STATE_WORDS: Record<RequestState, string> = {
   not_sent: 'Did not go out',
 };
 
+/** "Pending approval ⏳": the words, then the state's one emoji. */
 export function stateLabel(state: RequestState): string {
-  return STATE_LABELS[state] ?? String(state);
-}
-
-/** The MsgRandom of the exact body that will be (or was) pushed, if recorded. */
-export function msgRandomOf(body: unknown): string | undefined {
-  if (body && typeof body === 'object' && 'MsgRandom' in body) {
-    const v = (body as { MsgRandom: unknown }).MsgRandom;
-    if (typeof v === 'number' || typeof v === 'string') return String(v);
-  }
-  return undefined;
-}
-
-/**
- * True when the im_push body itself has no (or an empty) Condition, i.e. Tencent would push to EVERY user.
- * Undefined when there is no body to inspect.
- */
-export function bodyReachesEveryone(body: unknown): boolean | undefined {
-  if (!body || typeof body !== 'object') return undefined;
-  const cond = (body as { Condition?: unknown }).Condition;
-  if (cond === undefined || cond === null) return true;
-  if (typeof cond !== 'object') return false;
-  return Object.values(cond as Record<string, unknown>).every((v) => {
-    if (Array.isArray(v)) return v.length === 0;
-    if (v && typeof v === 'object') return Object.keys(v).length === 0;
-    return v === undefined || v === null;
-  });
+  return `${STATE_WORDS[state] ?? String(state)} ${STATE_EMOJI[state] ?? ''}`.trim();
 }
 
 /** "error 90047" / "an error without a code". */
@@ -274,22 +238,31 @@ export function errorCode(code: number | null | undefined): string {
   return code === null || code === undefined ? 'an error without a code' : `error ${code}`;
 }
 
+/** What happened (with Tencent's own words, once) and what the details of the app's record add. */
+export function whatHappened(ex: Explanation, info?: string): string[] {
+  const lines: string[] = [];
+  if (ex.what) lines.push(`*What happened:* ${escapeAndTruncate(ex.what, 900)}`);
+  // `what` already quotes Tencent's ErrorInfo when there was one; only the app's own details are added.
+  if (info && !ex.what.includes(info)) lines.push(`*Details:* ${escapeAndTruncate(info, 500)}`);
+  return lines;
+}
+
+/** What the operator should do: said once, in the thread. */
+export function whatToDo(ex: Explanation): string[] {
+  const lines: string[] = [];
+  if (ex.action) lines.push(`*What to do:* ${escapeAndTruncate(ex.action, 900)}`);
+  lines.push(retryAdvice(ex.retry));
+  return lines;
+}
+
 /** Whether asking again can help, in plain words. */
 export function retryAdvice(retry: Explanation['retry']): string {
   switch (retry) {
     case 'yes':
-      return 'Trying again can help: request the broadcast again.';
+      return 'Trying again can help: use “Request again” on the card.';
     case 'wait':
-      return 'Trying again can help later: wait (see above), then request the broadcast again.';
+      return 'Trying again can help later: wait as said above, then use “Request again” on the card.';
     default:
-      return 'Trying again as-is will not help; fix the cause first.';
+      return 'Trying again as it is will not help; fix the cause first.';
   }
-}
-
-/** "*What happened:* …" and "*What to do:* …" lines, escaped and capped. */
-export function explanationLines(ex: Explanation, max = 500): string[] {
-  const lines: string[] = [];
-  if (ex.what) lines.push(`*What happened:* ${escapeAndTruncate(ex.what, max)}`);
-  if (ex.action) lines.push(`*What to do:* ${escapeAndTruncate(ex.action, max)}`);
-  return lines;
 }

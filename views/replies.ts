@@ -1,147 +1,188 @@
 // Direct messages to the requester, private refusals, and the private answers of /broadcast.
+// A DM is one or two lines and links the card; the details (the exact body, the operator's
+// instructions) live in the card's thread, once.
 
 import type { KnownBlock } from '@slack/types';
+import { LIFECYCLE } from '../src/broadcast/lifecycle.js';
 import type { BroadcastRequest, QuotaStatus, Refusal } from '../src/broadcast/types.js';
-import { approverMentions, firstWords, reachesEveryone, type SlackMessage } from './approval-card.js';
+import { approverMentions, firstWords, reachesEveryone } from './approval-card.js';
+import { labelled, plainFallback, sandboxBlock, section, type SlackMessage } from './blocks.js';
 import { SANDBOX_BANNER, type ViewContext } from './context.js';
 import {
+  STATE_WORDS,
   audienceShort,
   channelLink,
   code,
   errorCode,
   escapeAndTruncate,
   escapeMrkdwn,
-  explanationLines,
   formatQuota,
   link,
   mention,
+  resetClock,
   slackDate,
   stateLabel,
   truncate,
+  whatHappened,
 } from './format.js';
-import { plainFallback } from './thread.js';
 
-function message(lines: string[], ctx?: Pick<ViewContext, 'sandbox'>): SlackMessage {
+function message(lines: string[], ctx: Pick<ViewContext, 'sandbox'>, literal?: [string, string]): SlackMessage {
   const blocks: KnownBlock[] = [];
-  if (ctx?.sandbox) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `🧪 *${SANDBOX_BANNER}*` }] });
-  blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(lines.join('\n'), 3000) } });
-  return { text: truncate(plainFallback(lines[0] ?? ''), 3000), blocks };
+  if (ctx.sandbox) blocks.push(sandboxBlock());
+  blocks.push(section(lines.join('\n')));
+  if (literal) blocks.push(labelled([literal]));
+  const extra = literal ? ` ${literal[0]}: “${escapeMrkdwn(literal[1])}”.` : '';
+  return { text: truncate(`${plainFallback(lines[0] ?? '')}${extra}${ctx.sandbox ? ` (${SANDBOX_BANNER})` : ''}`, 3000), blocks };
 }
 
 function to(req: BroadcastRequest): string {
   return reachesEveryone(req) ? 'everyone' : audienceShort(req.draft.audience);
 }
 
+/** "Your broadcast to everyone (“Server maintenance tonight…”)". */
 function yourBroadcast(req: BroadcastRequest): string {
-  return `Your broadcast to *${to(req)}* (“${escapeAndTruncate(firstWords(req.draft.message, 40), 60)}”)`;
+  return `Your broadcast to *${to(req)}* (“${escapeMrkdwn(firstWords(req.draft.message, 50))}”)`;
 }
 
 function cardLink(req: BroadcastRequest, label = 'the card'): string {
   return link(req.card?.permalink, label);
 }
 
-/** The DM to the requester about history entry `index`, or undefined when that event owes none. */
+/** What the requester will hear about next, from the lifecycle table: only messages that really come. */
+function promisedNext(): string {
+  const told = (['sent', 'rejected', 'failed', 'expired'] as const).filter((k) => LIFECYCLE[k].dm);
+  const words: Record<(typeof told)[number], string> = { sent: 'sent (with its TaskId)', rejected: 'rejected', failed: 'fails', expired: 'expires' };
+  const list = told.map((k) => words[k]);
+  return list.length ? `I’ll message you here when it is ${list.slice(0, -1).join(', ')}${list.length > 1 ? ' or ' : ''}${list.at(-1)}.` : '';
+}
+
+/** The DM to the requester about history entry `index`. */
 export function requesterMessage(req: BroadcastRequest, index: number, ctx: ViewContext): SlackMessage {
   const e = req.history[index];
   const r = req.result;
-  const lines: string[] = [];
   switch (e?.kind) {
-    case 'submitted':
-      lines.push(
-        `${yourBroadcast(req)} is waiting for approval in ${channelLink(ctx.approvalChannel)} (${cardLink(req)}).`,
-        `It needs ${req.requiredApprovals} approval${req.requiredApprovals === 1 ? '' : 's'} from: ${approverMentions(ctx) || 'the approvers'} (never you). I'll tell you here when it is approved, rejected or expires.`,
+    case 'submitted': {
+      const who = approverMentions(ctx) || 'the approvers';
+      return message(
+        [
+          `${yourBroadcast(req)} is waiting for approval in ${channelLink(ctx.approvalChannel)}: ${cardLink(req, 'see its card')}.`,
+          `It needs ${req.requiredApprovals} approval${req.requiredApprovals === 1 ? '' : 's'} from ${who} (never your own). ${promisedNext()}`,
+        ],
+        ctx,
       );
-      break;
+    }
     case 'scheduled':
-      lines.push(`${yourBroadcast(req)} was approved and will be pushed at ${slackDate(req.scheduledFor)}${req.holdReason === 'quiet_hours' ? ' (after the quiet hours)' : ''}. ${cardLink(req, 'View the card')}.`);
-      break;
-    case 'sent':
-      lines.push(`${yourBroadcast(req)} was pushed ${slackDate(e.at)}. TaskId ${code(e.taskId ?? (r?.kind === 'sent' ? r.taskId : '?'))}. ${cardLink(req, 'Thread')}.`);
-      break;
-    case 'failed':
-      lines.push(
-        `${yourBroadcast(req)} failed: ${errorCode(r?.kind === 'failed' ? r.code : null)}${r?.kind === 'failed' ? ` (${escapeAndTruncate(r.explanation.title, 120)})` : ''}. Nothing was pushed.`,
-        `Details and what to do are in ${cardLink(req, 'the thread')}.`,
+      return message(
+        [
+          `${yourBroadcast(req)} was approved by ${mention(e.by)}: it will be pushed ${slackDate(req.scheduledFor)}${req.holdReason === 'quiet_hours' ? ', when the quiet hours end' : ' (scheduled)'}.`,
+          `You or an approver can cancel it on ${cardLink(req)} until then.`,
+        ],
+        ctx,
       );
-      break;
+    case 'sent':
+      return message([`${yourBroadcast(req)} was sent ${slackDate(e.at)}. TaskId ${code(e.taskId ?? (r?.kind === 'sent' ? r.taskId : '?'))}. ${cardLink(req, 'See the card')}.`], ctx);
+    case 'failed':
+      return message(
+        [
+          `${yourBroadcast(req)} failed with ${errorCode(r?.kind === 'failed' ? r.code : (e.code ?? null))}${r?.kind === 'failed' ? `: ${escapeAndTruncate(r.explanation.title, 120)}` : ''}. Nothing was pushed.`,
+          `What happened and what to do: ${cardLink(req, 'the card’s thread')}.`,
+        ],
+        ctx,
+      );
     case 'unknown':
-      lines.push(`${yourBroadcast(req)}: the outcome is unknown — it MAY have gone out. An approver will check the Tencent console and settle it on ${cardLink(req)}. Please don't ask again until then.`);
-      break;
+      return message(
+        [
+          `${yourBroadcast(req)}: the outcome is unknown, it *may* have gone out.`,
+          `An approver will check the Tencent console and settle it on ${cardLink(req)}; I’ll message you then. Please don’t ask again before that.`,
+        ],
+        ctx,
+      );
     case 'marked_sent':
-      lines.push(`${yourBroadcast(req)}: ${mention(e.by)} checked and marked it as sent. ${cardLink(req, 'View the card')}.`);
-      break;
+      return message([`${yourBroadcast(req)}: ${mention(e.by)} checked the Tencent console and marked it as sent${e.taskId ? ` (TaskId ${code(e.taskId)})` : ''}. ${cardLink(req, 'See the card')}.`], ctx);
     case 'marked_not_sent':
-      lines.push(`${yourBroadcast(req)}: ${mention(e.by)} checked and marked it as not sent. You can ask again with “Request again” on ${cardLink(req)}.`);
-      break;
+      return message([`${yourBroadcast(req)}: ${mention(e.by)} checked the Tencent console and marked it as not sent. You can ask again with “Request again” on ${cardLink(req)}.`], ctx);
     case 'rejected':
-      lines.push(`${yourBroadcast(req)} was rejected by ${mention(e.by)}: ${escapeAndTruncate(e.note ?? '(no reason given)', 800)}`, `Nothing was pushed. You can change it and ask again with “Request again” on ${cardLink(req)}.`);
-      break;
+      return message(
+        [`${yourBroadcast(req)} was rejected by ${mention(e.by)}. Nothing was pushed.`, `You can change it and ask again with “Request again” on ${cardLink(req)}.`],
+        ctx,
+        ['Reason', e.note ?? '(no reason given)'],
+      );
     case 'expired':
-      lines.push(`${yourBroadcast(req)} expired before anyone approved it. Nothing was pushed. Use “Request again” on ${cardLink(req)} if it is still needed.`);
-      break;
+      return message([`${yourBroadcast(req)} expired: nobody approved it in time. Nothing was pushed.`, `Use “Request again” on ${cardLink(req)} if it is still needed.`], ctx);
     case 'cancelled':
-      lines.push(`${yourBroadcast(req)} was cancelled by ${mention(e.by)}. Nothing was pushed.`);
-      break;
+      return message([`${yourBroadcast(req)} was cancelled by ${mention(e.by)} ${slackDate(e.at)}. Nothing was pushed.`], ctx);
     case 'late':
-      lines.push(`${yourBroadcast(req)} was not pushed: its scheduled time passed while the app was down. It needs a new approval (${cardLink(req)}).`);
-      break;
+      return message([`${yourBroadcast(req)} was not pushed: its send time passed while the app was down. It needs approval again on ${cardLink(req)}.`], ctx);
     default:
-      lines.push(`${yourBroadcast(req)} is now: ${stateLabel(req.state)}. ${cardLink(req, 'View the card')}.`);
+      return message([`${yourBroadcast(req)} is now ${STATE_WORDS[req.state].toLowerCase()}. ${cardLink(req, 'See the card')}.`], ctx);
   }
-  return message(lines, ctx);
 }
 
-/** Private answer to someone whose click or submission changed nothing. */
+/** Private answer to someone whose click or submission changed nothing: short, specific, plain mrkdwn. */
 export function refusalText(refusal: Refusal | string, o: { request?: BroadcastRequest; quota?: QuotaStatus } = {}): string {
   const r = o.request;
   switch (refusal) {
     case 'not_approver':
-      return "You're not one of the broadcast approvers, so you can't do that. Nothing changed.";
+      return 'Only the broadcast approvers can do that, and you are not one. Nothing changed.';
     case 'is_requester':
-      return "You asked for this broadcast, so you can't approve or reject it; another approver must. (You can cancel or edit it.)";
+      return 'You asked for this broadcast, so another approver must decide it. Nothing changed. (You can edit or cancel it.)';
     case 'not_requester':
       return 'Only the person who asked for this broadcast can do that. Nothing changed.';
     case 'already_decided':
-      return `This request is already ${r ? stateLabel(r.state).toLowerCase() : 'decided'}${r?.decision ? ` (by ${mention(r.decision.by)})` : ''}, so your click changed nothing. It will never be pushed twice.`;
-    case 'already_approved_by_you':
-      return `You already approved this request; it needs ${r ? r.requiredApprovals - r.approvals.length : 'another'} more approval(s) from other approvers.`;
+      return `This request is already ${r ? STATE_WORDS[r.state].toLowerCase() : 'decided'}${r?.decision && r.decision.by !== 'system' ? ` (by ${mention(r.decision.by)})` : ''}, so nothing changed. A request is never pushed twice.`;
+    case 'already_approved_by_you': {
+      const left = r ? Math.max(1, r.requiredApprovals - r.approvals.length) : 1;
+      return `You already approved this request, so nothing changed. It needs ${left} more approval${left === 1 ? '' : 's'} from other approvers.`;
+    }
     case 'unknown_request':
-      return "This broadcast request wasn't found. Nothing was pushed.";
+      return 'This broadcast request was not found. Nothing changed.';
     case 'quota_exhausted':
-      return `Today's push quota is used up${o.quota ? ` (${formatQuota(o.quota)})` : ''}, so nothing was pushed and nothing changed. Approve it after the reset.`;
+      return o.quota
+        ? `Nothing was pushed: ${formatQuota(o.quota)}. Approve it after the reset at ${resetClock(o.quota)} ${escapeMrkdwn(o.quota.timezone)}.`
+        : 'Nothing was pushed: today’s push quota is used up. Approve it after the daily reset.';
     case 'store_unavailable':
-      return "The app couldn't reach its database, so nothing changed and nothing was pushed. Try again in a minute.";
+      return 'The app could not reach its database, so nothing changed and nothing was pushed. Try again in a minute.';
     case 'store_uncertain':
-      return 'The database failed while your click was being recorded, so the app cannot tell yet whether it counted. Nothing was pushed twice; the card will show what happened within a minute.';
+      return 'The database failed while your click was being recorded, so the app cannot tell yet whether it counted. Nothing is ever pushed twice; the card shows what happened within a minute.';
     case 'stale_version':
-      return 'This card is out of date: the request changed after it was shown, so your click changed nothing. Look at the updated card and decide again.';
+      return 'This card is out of date: the request changed after it was shown, so nothing changed. Look at the updated card and decide again.';
     case 'expired':
-      return 'This request expired, so your click changed nothing. The requester can ask again.';
+      return 'This request expired, so nothing changed. The requester can ask again.';
     case 'send_time_passed':
-      return 'The send time of this request has already passed, so it cannot be approved as it is. The requester can edit the time.';
+      return 'Its send time has already passed, so it cannot be approved as it is. Nothing changed; the requester can edit the time.';
     case 'not_unknown':
-      return `This request is not in the unknown state any more${r ? ` (it is ${stateLabel(r.state).toLowerCase()})` : ''}, so nothing changed.`;
+      return `This request’s outcome is already settled${r ? ` (${STATE_WORDS[r.state].toLowerCase()})` : ''}, so nothing changed.`;
     default:
-      return 'Your click changed nothing.';
+      return 'Nothing changed.';
   }
 }
 
+function historyLine(e: BroadcastRequest['history'][number]): string {
+  const what = e.kind.replace(/_/g, ' ');
+  const extra = e.taskId ? ` (TaskId ${code(e.taskId)})` : e.kind === 'failed' && e.code !== undefined ? ` (${errorCode(e.code)})` : '';
+  return `• ${slackDate(e.at)} ${escapeMrkdwn(what)}${e.by ? ` by ${mention(e.by)}` : ''}${extra}`;
+}
+
 /** `/broadcast status <id or TaskId>`: everything about one request, privately. */
-export function statusAnswer(req: BroadcastRequest, ctx: Pick<ViewContext, 'now'>): string {
+export function statusAnswer(req: BroadcastRequest, _ctx: Pick<ViewContext, 'now'>): string {
   const lines = [
-    `*Request ${code(req.id)}* — ${stateLabel(req.state)} (${cardLink(req, 'card')})`,
-    `Audience: *${to(req)}*. Requested by ${mention(req.requesterId)} ${slackDate(req.createdAt)}.`,
+    `*Request ${code(req.id)}*: ${stateLabel(req.state)} (${cardLink(req, 'card')})`,
+    `To *${to(req)}*: “${escapeMrkdwn(firstWords(req.draft.message, 80))}”. Requested by ${mention(req.requesterId)} ${slackDate(req.createdAt)}.`,
   ];
-  if (req.approvals.length) lines.push(`Approved by ${req.approvals.map((a) => `${mention(a.userId)} ${slackDate(a.at)}`).join(', ')}.`);
-  if (req.state === 'scheduled') lines.push(`Will be pushed at ${slackDate(req.scheduledFor)}.`);
-  else if (req.draft.sendAt && req.state === 'pending') lines.push(`Send time: ${slackDate(req.draft.sendAt)}, once approved.`);
+  if (req.approvals.length) lines.push(`Approved by ${req.approvals.map((a) => `${mention(a.userId)} ${slackDate(a.at)}`).join(', ')} (${req.approvals.length} of ${req.requiredApprovals}).`);
+  else if (req.state === 'pending') lines.push(`Waiting for ${req.requiredApprovals} approval${req.requiredApprovals === 1 ? '' : 's'}; it expires ${slackDate(req.expiresAt)}.`);
+  if (req.state === 'scheduled') lines.push(`Scheduled: it will be pushed ${slackDate(req.scheduledFor)}.`);
+  else if (req.draft.sendAt && req.state === 'pending') lines.push(`Send time: ${slackDate(req.draft.sendAt)} (scheduled), once approved.`);
   const r = req.result;
-  if (req.state === 'sent') lines.push(`TaskId ${code((r?.kind === 'sent' ? r.taskId : req.resolution?.taskId) ?? 'not recorded')}.`);
-  if (req.state === 'failed' && r?.kind === 'failed') lines.push(`${errorCode(r.code)}: ${escapeAndTruncate(r.explanation.title, 200)}`, ...explanationLines(r.explanation, 400));
-  if (req.state === 'unknown' && r?.kind === 'unknown') lines.push(`Why unknown: ${escapeAndTruncate(r.reason, 300)}`);
-  if (req.decision?.reason) lines.push(`Reason: ${escapeAndTruncate(req.decision.reason, 500)}`);
+  const taskId = r?.kind === 'sent' ? r.taskId : req.resolution?.taskId;
+  if (req.state === 'sent') lines.push(`TaskId ${taskId ? code(taskId) : 'not recorded'}.`);
+  if (req.state === 'failed' && r?.kind === 'failed') lines.push(`${errorCode(r.code)}: ${escapeAndTruncate(r.explanation.title, 200)}. Nothing was pushed.`, ...whatHappened(r.explanation, r.info), 'What to do: in the card’s thread.');
+  if (req.state === 'unknown' && r?.kind === 'unknown') lines.push(`The push *may* have gone out: ${escapeAndTruncate(r.reason, 300)}. An approver settles it on the card.`);
+  if (req.decision?.reason) lines.push(`Reason: ${escapeAndTruncate(req.decision.reason, 1000)}`);
   lines.push('*History:*');
-  for (const e of req.history.slice(-15)) lines.push(`• ${slackDate(e.at)} ${escapeMrkdwn(e.kind.replace(/_/g, ' '))}${e.by ? ` by ${mention(e.by)}` : ''}${e.taskId ? ` (TaskId ${code(e.taskId)})` : ''}`);
+  const shown = req.history.slice(-15);
+  if (shown.length < req.history.length) lines.push(`• … ${req.history.length - shown.length} earlier events (all of them are in the card’s thread)`);
+  for (const e of shown) lines.push(historyLine(e));
   return truncate(lines.join('\n'), 3000);
 }
 
@@ -150,23 +191,24 @@ export function statusList(requests: BroadcastRequest[]): string {
   if (!requests.length) return 'You have no broadcast requests yet. Type `/broadcast` to ask for one.';
   const lines = ['*Your most recent broadcast requests:*'];
   for (const r of requests) {
-    lines.push(`• ${code(r.id)} ${stateLabel(r.state)} — to *${to(r)}*, ${slackDate(r.createdAt)} (${cardLink(r, 'card')})${r.state === 'scheduled' ? `, goes out ${slackDate(r.scheduledFor)}` : ''}`);
+    const when = r.state === 'scheduled' ? `, goes out ${slackDate(r.scheduledFor)}` : '';
+    lines.push(`• ${code(r.id)} ${stateLabel(r.state)}: to *${to(r)}*, “${escapeMrkdwn(firstWords(r.draft.message, 40))}”, ${slackDate(r.createdAt)}${when} (${cardLink(r, 'card')})`);
   }
-  lines.push('Ask `/broadcast status <request id or TaskId>` for the details of one.');
+  lines.push('Ask `/broadcast status &lt;request id or TaskId&gt;` for the details of one.');
   return lines.join('\n');
 }
 
 /** `/broadcast help`. Its own examples are escaped, so `<text>` shows as typed. */
 export function helpText(ctx: Pick<ViewContext, 'approvers' | 'approvalChannel' | 'sandbox'>): string {
   return [
-    ...(ctx.sandbox ? [`🧪 *${SANDBOX_BANNER}*`] : []),
-    '*/broadcast* asks for a Tencent IM push to the app’s users. An approver must approve it before anything is sent.',
+    ...(ctx.sandbox ? [`*${SANDBOX_BANNER}.* Pushes go to the emulator inside the app.`] : []),
+    '*/broadcast* asks for a Tencent IM push to every user of the app, or to users with tags or attributes. An approver must approve it before anything is sent.',
     '• `/broadcast` — open the request form',
     '• `/broadcast &lt;text&gt;` — open the form with the message filled in',
     '• `/broadcast status` — your five most recent requests',
     '• `/broadcast status &lt;request id or TaskId&gt;` — what happened to one request',
     '• `/broadcast quota` — pushes used and left today',
     '• `/broadcast help` — this help',
-    `Approvers: ${approverMentions(ctx as ViewContext) || 'none configured'}. Approval cards go to ${channelLink(ctx.approvalChannel)}.`,
+    `Approvers: ${approverMentions(ctx) || 'none configured'}. Approval cards go to ${channelLink(ctx.approvalChannel)}.`,
   ].join('\n');
 }

@@ -1,132 +1,29 @@
-// The /broadcast request modal. Pure: prefill + quota in, Block Kit view out.
-// Every input block's block_id equals its element's action_id, so validation errors
+// The /broadcast request form, built from the field table (views/request-fields.ts) in four
+// sections: Message, Audience, Delivery, Notification (optional). Pure: prefill + quota in,
+// Block Kit view out. Every input block's block_id equals its element's action_id, so errors
 // (response_action: 'errors', keyed by block_id) and state lookups use one name per field.
 
-import type {
-  Checkboxes,
-  InputBlock,
-  KnownBlock,
-  ModalView as SlackModalView,
-  PlainTextElement,
-  PlainTextInput,
-  PlainTextOption,
-  RadioButtons,
-  StaticSelect,
-} from '@slack/types';
+import type { InputBlock, KnownBlock, ModalView as SlackModalView, PlainTextElement, PlainTextOption } from '@slack/types';
+import { formatQuietHours, type QuietHours } from '../src/broadcast/time.js';
 import type { BroadcastDraft, QuotaStatus } from '../src/broadcast/types.js';
-import { formatLifetime, formatQuota, quotaExhausted, truncate } from './format.js';
+import { button, context, sandboxBlock, section } from './blocks.js';
+import { ACTIONS } from './context.js';
+import { escapeMrkdwn, formatLifetime, formatQuota, quotaExhausted, truncate } from './format.js';
+import { notificationPreview, previewContext } from './notification-preview.js';
+import { FORM_SECTIONS, REQUEST_FIELDS, REQUEST_FORM, hintOf, type FormField, type FormKey } from './request-fields.js';
+
+export { LIFETIME_CHOICES, REQUEST_FIELDS, REQUEST_FORM } from './request-fields.js';
 
 /** Slack's modal view with blocks narrowed to KnownBlock (assignable to `View` for views.open/update). */
 export type ModalView = Omit<SlackModalView, 'blocks'> & { blocks: KnownBlock[] };
 
 export const REQUEST_MODAL_CALLBACK_ID = 'broadcast_request';
+export const PREVIEW_BLOCK_ID = 'preview';
 
-export interface ModalPrefill {
-  message: string;
-  audience: 'all' | 'tags' | 'attributes';
-  tagsAll: string;
-  tagsAny: string;
-  attrsAll: string;
-  attrsAny: string;
-  lifetime: string;
-  sender: string;
-  pushTitle: string;
-  pushDesc: string;
-  pushExt: string;
-  badgeMode: '0' | '1';
-  apnsSound: string;
-  androidSound: string;
-  apnsImage: string;
-  note: string;
-  /** Epoch seconds of the requested send time. */
-  sendAt: string;
-}
+/** What the form shows in each field, as text (choices by value; the send time in epoch seconds). */
+export type ModalPrefill = Record<FormKey, string>;
 
-/** block_id (= action_id) of every input, in document order. */
-export const REQUEST_FIELDS = {
-  message: 'message',
-  audience: 'audience',
-  tagsAll: 'tags_all',
-  tagsAny: 'tags_any',
-  attrsAll: 'attrs_all',
-  attrsAny: 'attrs_any',
-  lifetime: 'lifetime',
-  sender: 'sender',
-  pushTitle: 'push_title',
-  pushDesc: 'push_desc',
-  pushExt: 'push_ext',
-  badgeMode: 'badge_mode',
-  apnsSound: 'apns_sound',
-  androidSound: 'android_sound',
-  apnsImage: 'apns_image',
-  note: 'note',
-  sendAt: 'send_at',
-} as const satisfies Record<keyof ModalPrefill, string>;
-
-export type RequestFieldId = (typeof REQUEST_FIELDS)[keyof typeof REQUEST_FIELDS];
-
-/** max_length of each text input (Slack allows up to 3000). */
-export const REQUEST_MAX_LENGTH = {
-  message: 3000,
-  tags_all: 1000,
-  tags_any: 1000,
-  attrs_all: 2000,
-  attrs_any: 2000,
-  sender: 200,
-  push_title: 200,
-  push_desc: 1000,
-  push_ext: 1024,
-  apns_sound: 200,
-  android_sound: 200,
-  apns_image: 1000,
-  note: 1000,
-} as const;
-
-type TextFieldId = keyof typeof REQUEST_MAX_LENGTH;
-
-/** Offline storage choices: value = seconds (MsgLifeTime). */
-export const LIFETIME_CHOICES: ReadonlyArray<{ seconds: number; label: string }> = [
-  { seconds: 0, label: "Don't store — online users only" },
-  { seconds: 3600, label: '1 hour' },
-  { seconds: 21600, label: '6 hours' },
-  { seconds: 86400, label: '1 day' },
-  { seconds: 259200, label: '3 days' },
-  { seconds: 604800, label: '7 days (maximum)' },
-];
-
-const MAX_LIFETIME = 604800;
-
-const AUDIENCE_LABELS: Record<ModalPrefill['audience'], string> = {
-  all: 'Everyone — every user of the app',
-  tags: 'Users with tags',
-  attributes: 'Users with attributes',
-};
-
-const pt = (text: string): PlainTextElement => ({ type: 'plain_text', text, emoji: true });
-
-function opt(text: string, value: string): PlainTextOption {
-  return { text: pt(truncate(text, 75)), value };
-}
-
-function textInput(
-  id: TextFieldId,
-  label: string,
-  o: { multiline?: boolean; optional?: boolean; hint?: string; placeholder?: string; initial?: string | undefined },
-): InputBlock {
-  const max = REQUEST_MAX_LENGTH[id];
-  const element: PlainTextInput = {
-    type: 'plain_text_input',
-    action_id: id,
-    max_length: max,
-  };
-  if (o.multiline) element.multiline = true;
-  if (o.placeholder) element.placeholder = pt(truncate(o.placeholder, 150));
-  // Slack rejects an initial_value longer than max_length, so cut it (the requester sees and can fix it).
-  if (o.initial) element.initial_value = o.initial.slice(0, max);
-  const block: InputBlock = { type: 'input', block_id: id, label: pt(label), element, optional: o.optional ?? true };
-  if (o.hint) block.hint = pt(truncate(o.hint, 2000));
-  return block;
-}
+export type RequestFieldId = (typeof REQUEST_FIELDS)[FormKey];
 
 /** Which form this is: a new request, an edit of a pending one, or asking again from an old one. */
 export type ModalMode = 'new' | 'edit' | 'again';
@@ -137,6 +34,9 @@ const MODE_TEXT: Record<ModalMode, { title: string; submit: string }> = {
   again: { title: 'Request again', submit: 'Request approval' },
 };
 
+const pt = (text: string): PlainTextElement => ({ type: 'plain_text', text, emoji: false });
+const opt = (text: string, value: string): PlainTextOption => ({ text: pt(truncate(text, 75)), value });
+
 /** The form filled in from a request's draft (edit, request again). */
 export function prefillFromDraft(d: BroadcastDraft): Partial<ModalPrefill> {
   const a = d.audience;
@@ -145,14 +45,14 @@ export function prefillFromDraft(d: BroadcastDraft): Partial<ModalPrefill> {
   return {
     message: d.message,
     audience: a.kind,
-    ...(a.kind === 'tags' ? { tagsAll: a.all.join(', '), tagsAny: a.any.join(', ') } : {}),
+    ...(a.kind === 'tags' ? { tagsAll: a.all.join('\n'), tagsAny: a.any.join('\n') } : {}),
     ...(a.kind === 'attributes' ? { attrsAll: pairs(a.all), attrsAny: pairs(a.any) } : {}),
     lifetime: String(d.lifetimeSeconds),
     ...(d.sender ? { sender: d.sender } : {}),
     ...(p.title ? { pushTitle: p.title } : {}),
     ...(p.desc ? { pushDesc: p.desc } : {}),
     ...(p.ext ? { pushExt: p.ext } : {}),
-    ...(p.apnsBadgeMode === 1 ? { badgeMode: '1' as const } : {}),
+    ...(p.apnsBadgeMode === 1 ? { badgeMode: '1' } : {}),
     ...(p.apnsSound ? { apnsSound: p.apnsSound } : {}),
     ...(p.androidSound ? { androidSound: p.androidSound } : {}),
     ...(p.apnsImage ? { apnsImage: p.apnsImage } : {}),
@@ -161,172 +61,120 @@ export function prefillFromDraft(d: BroadcastDraft): Partial<ModalPrefill> {
   };
 }
 
+/** The notification preview of what the form holds, as a context block under the message. */
+function previewBlock(p: Partial<ModalPrefill>): KnownBlock {
+  const message = p.message ?? '';
+  if (!message.trim() && !p.pushDesc?.trim()) {
+    return { ...context('*Notification preview:* write the message, then press “Update preview” to see how phones will show it.'), block_id: PREVIEW_BLOCK_ID };
+  }
+  const lifetime = p.lifetime !== undefined && /^\d+$/.test(p.lifetime) ? Number(p.lifetime) : undefined;
+  const preview = notificationPreview({
+    elements: [{ MsgType: 'TIMTextElem', MsgContent: { Text: message } }],
+    title: p.pushTitle?.trim() || undefined,
+    desc: p.pushDesc?.trim() || undefined,
+    lifetimeSeconds: lifetime,
+  });
+  return previewContext(preview, PREVIEW_BLOCK_ID);
+}
+
+function inputOf(f: FormField, p: Partial<ModalPrefill>, o: { attributeNames: string[]; quietHint?: string }): InputBlock {
+  const given = p[f.key];
+  let extra: string | undefined;
+  let element: InputBlock['element'];
+  switch (f.input) {
+    case 'text':
+    case 'multiline': {
+      const max = f.maxLength ?? 3000;
+      element = {
+        type: 'plain_text_input',
+        action_id: f.blockId,
+        max_length: max,
+        ...(f.input === 'multiline' ? { multiline: true } : {}),
+        ...(f.placeholder ? { placeholder: pt(truncate(f.placeholder, 150)) } : {}),
+        // Slack refuses an initial_value longer than max_length; the request it came from passed the same limit.
+        ...(given ? { initial_value: given.slice(0, max) } : {}),
+      };
+      if ((f.key === 'attrsAll' || f.key === 'attrsAny') && o.attributeNames.length) {
+        extra = `Attribute names of this app: ${truncate(o.attributeNames.join(', '), 1200)}.`;
+      }
+      break;
+    }
+    case 'radio':
+    case 'select': {
+      const options = (f.choices ?? []).map((c) => opt(c.label, c.value));
+      const chosen = given?.trim() || f.initial;
+      let initial = options.find((x) => x.value === chosen);
+      if (!initial && f.key === 'lifetime' && chosen && /^\d+$/.test(chosen) && Number(chosen) <= 604800) {
+        // An earlier request used a value the list does not offer: keep it, so "request again" changes nothing.
+        initial = opt(formatLifetime(Number(chosen)), String(Number(chosen)));
+        options.push(initial);
+      }
+      element = f.input === 'radio'
+        ? { type: 'radio_buttons', action_id: f.blockId, options, ...(initial ? { initial_option: initial } : {}) }
+        : { type: 'static_select', action_id: f.blockId, options, ...(initial ? { initial_option: initial } : {}) };
+      break;
+    }
+    case 'checkbox': {
+      const options = (f.choices ?? []).map((c) => opt(c.label, c.value));
+      const chosen = new Set((given ?? '').split(',').filter(Boolean));
+      const initial = options.filter((x) => x.value !== undefined && chosen.has(x.value));
+      element = { type: 'checkboxes', action_id: f.blockId, options, ...(initial.length ? { initial_options: initial } : {}) };
+      break;
+    }
+    case 'datetime':
+      element = { type: 'datetimepicker', action_id: f.blockId, ...(given && /^\d+$/.test(given) ? { initial_date_time: Number(given) } : {}) } as InputBlock['element'];
+      if (f.key === 'sendAt') extra = o.quietHint;
+      break;
+  }
+  return { type: 'input', block_id: f.blockId, label: pt(f.label), hint: pt(truncate(hintOf(f, extra), 2000)), element, optional: !f.required };
+}
+
 export function buildRequestModal(o: {
   prefill?: Partial<ModalPrefill>;
   quota: QuotaStatus;
   attributeNames?: string[];
   privateMetadata: string;
   mode?: ModalMode;
+  sandbox?: boolean;
+  /** QUIET_HOURS, said in the send time's hint. */
+  quietHours?: QuietHours;
 }): ModalView {
   const p = o.prefill ?? {};
-  if (o.privateMetadata.length > 3000) {
-    throw new RangeError(`private_metadata is ${o.privateMetadata.length} characters; Slack allows 3000`);
-  }
+  if (o.privateMetadata.length > 3000) throw new RangeError(`private_metadata is ${o.privateMetadata.length} characters; Slack allows 3000`);
+  const attributeNames = (o.attributeNames ?? []).filter((n) => n.length > 0);
+  const quietHint = o.quietHours ? `No push goes out in the quiet hours, ${formatQuietHours(o.quietHours)} (${o.quota.timezone}).` : undefined;
 
   const blocks: KnownBlock[] = [];
-
-  // Quota and warning before the inputs.
-  const quotaLine = quotaExhausted(o.quota)
-    ? `🚫 *Today's push quota is used up.* ${formatQuota(o.quota)}. You can still ask; it can only be pushed after the reset.`
-    : `📊 ${formatQuota(o.quota)}`;
+  if (o.sandbox) blocks.push(sandboxBlock());
+  blocks.push({ ...section('⚠️ *A push reaches people’s phones and cannot be recalled.* The approvers see exactly what you enter here.'), block_id: 'warning' });
   blocks.push({
-    type: 'section',
-    block_id: 'warning',
-    text: {
-      type: 'mrkdwn',
-      text: "⚠️ *A push reaches users' phones and cannot be recalled.* Approvers see exactly what you enter.",
-    },
-  });
-  blocks.push({ type: 'context', block_id: 'quota', elements: [{ type: 'mrkdwn', text: quotaLine }] });
-
-  blocks.push(
-    textInput('message', 'Message', {
-      multiline: true,
-      optional: false,
-      hint: 'Sent as the text of the push (TIMTextElem). Every recipient sees exactly this.',
-      initial: p.message,
-    }),
-  );
-
-  // Audience: never pre-selected, so "everyone" is always a deliberate choice.
-  const audienceOptions = (['all', 'tags', 'attributes'] as const).map((v) => opt(AUDIENCE_LABELS[v], v));
-  const radio: RadioButtons = { type: 'radio_buttons', action_id: REQUEST_FIELDS.audience, options: audienceOptions };
-  if (p.audience) {
-    const initial = audienceOptions.find((x) => x.value === p.audience);
-    if (initial) radio.initial_option = initial;
-  }
-  blocks.push({
-    type: 'input',
-    block_id: REQUEST_FIELDS.audience,
-    label: pt('Who receives it'),
-    hint: pt('Fill in the tags or attributes below for the matching choice. Tags and attributes cannot be combined.'),
-    element: radio,
-    optional: false,
+    ...context(quotaExhausted(o.quota) ? `🚫 *Today’s quota is used up:* ${formatQuota(o.quota)}. You can still ask; it can be pushed after the reset.` : `Quota: ${formatQuota(o.quota)}.`),
+    block_id: 'quota',
   });
 
-  blocks.push(
-    textInput('tags_all', 'Tags — users must have ALL of them', {
-      optional: true,
-      hint: 'Separate with commas or new lines. At most 10 tags, each at most 50 bytes (about 16 Chinese characters).',
-      initial: p.tagsAll,
-    }),
-    textInput('tags_any', 'Tags — users need ANY of them', {
-      multiline: true,
-      hint: 'Separate with commas or new lines. At most 10 tags, each at most 50 bytes (about 16 Chinese characters).',
-      initial: p.tagsAny,
-    }),
-  );
-
-  const names = (o.attributeNames ?? []).filter((n) => n.length > 0);
-  const attrHint =
-    'One name=value a line.' +
-    (names.length ? ` Attribute names defined in your app: ${truncate(names.join(', '), 1800)}.` : '');
-  blocks.push(
-    textInput('attrs_all', 'Attributes — users must match ALL', { multiline: true, hint: attrHint, initial: p.attrsAll }),
-    textInput('attrs_any', 'Attributes — users must match ANY', { multiline: true, hint: attrHint, initial: p.attrsAny }),
-  );
-
-  // Offline storage.
-  const lifetimeOptions = LIFETIME_CHOICES.map((c) => opt(c.label, String(c.seconds)));
-  // Default 1 day: "online users only" would silently drop everyone who is offline.
-  let initialLifetime = lifetimeOptions.find((x) => x.value === '86400');
-  if (p.lifetime !== undefined && p.lifetime.trim() !== '') {
-    const v = p.lifetime.trim();
-    const found = lifetimeOptions.find((x) => x.value === v);
-    if (found) initialLifetime = found;
-    else if (/^\d+$/.test(v) && Number(v) <= MAX_LIFETIME) {
-      // A previous request used a custom value: offer it so "request again" keeps it.
-      const custom = opt(formatLifetime(Number(v)), String(Number(v)));
-      lifetimeOptions.push(custom);
-      initialLifetime = custom;
+  for (const s of FORM_SECTIONS) {
+    blocks.push({ type: 'header', block_id: `section_${s.id}`, text: pt(s.title) });
+    if (s.intro) blocks.push(context(escapeMrkdwn(s.intro)));
+    for (const f of REQUEST_FORM.filter((x) => x.section === s.id)) {
+      blocks.push(inputOf(f, p, { attributeNames, ...(quietHint ? { quietHint } : {}) }));
+      if (f.key === 'message') {
+        blocks.push(previewBlock(p));
+        blocks.push({
+          type: 'actions',
+          block_id: 'preview_actions',
+          elements: [button({ actionId: ACTIONS.preview, text: 'Update preview', value: 'preview', label: 'Update the notification preview from what is typed' })],
+        });
+      }
     }
   }
-  const select: StaticSelect = {
-    type: 'static_select',
-    action_id: REQUEST_FIELDS.lifetime,
-    options: lifetimeOptions,
-  };
-  if (initialLifetime) select.initial_option = initialLifetime;
-  blocks.push({
-    type: 'input',
-    block_id: REQUEST_FIELDS.lifetime,
-    label: pt('Offline storage'),
-    hint: pt(
-      "How long Tencent keeps the push for users who are offline. Without storage only users online at that moment receive it.",
-    ),
-    element: select,
-    optional: false,
-  });
 
-  const sendAt: InputBlock = {
-    type: 'input',
-    block_id: REQUEST_FIELDS.sendAt,
-    label: pt('Send time (optional)'),
-    hint: pt('Empty: sent as soon as it is approved. Otherwise at this time (at most 30 days ahead); approvers approve the time too.'),
-    optional: true,
-    element: {
-      type: 'datetimepicker',
-      action_id: REQUEST_FIELDS.sendAt,
-      ...(p.sendAt && /^\d+$/.test(p.sendAt) ? { initial_date_time: Number(p.sendAt) } : {}),
-    } as InputBlock['element'],
-  };
-  blocks.push(sendAt);
-
-  blocks.push(
-    textInput('sender', 'Sender account (From_Account)', {
-      hint: 'Leave empty to send as the app admin. Must be an existing account.',
-      initial: p.sender,
-    }),
-    textInput('push_title', 'Notification title', { initial: p.pushTitle }),
-    textInput('push_desc', 'Notification text', {
-      hint: 'Shown in the notification bar. Defaults to the message.',
-      initial: p.pushDesc,
-    }),
-    textInput('push_ext', 'Notification extra data (JSON)', {
-      multiline: true,
-      hint: 'Must be valid JSON, e.g. {"url":"app://news/1"}. At most 1 KB.',
-      initial: p.pushExt,
-    }),
-  );
-
-  const badgeOption = opt("Don't increase the iOS badge count", '1');
-  const checkboxes: Checkboxes = { type: 'checkboxes', action_id: REQUEST_FIELDS.badgeMode, options: [badgeOption] };
-  if (p.badgeMode === '1') checkboxes.initial_options = [badgeOption];
-  blocks.push({
-    type: 'input',
-    block_id: REQUEST_FIELDS.badgeMode,
-    label: pt('iOS badge'),
-    element: checkboxes,
-    optional: true,
-  });
-
-  blocks.push(
-    textInput('apns_sound', 'iOS sound file', { hint: 'File name with its extension, e.g. alert.caf.', initial: p.apnsSound }),
-    textInput('android_sound', 'Android sound file', { hint: 'File name without extension.', initial: p.androidSound }),
-    textInput('apns_image', 'iOS image URL', { hint: 'Image shown in the iOS notification.', initial: p.apnsImage }),
-    textInput('note', 'Note for the approvers (not sent)', {
-      multiline: true,
-      hint: 'Why this push, why now. Only approvers see it.',
-      initial: p.note,
-    }),
-  );
-
+  const mode = MODE_TEXT[o.mode ?? 'new'];
   return {
     type: 'modal',
     callback_id: REQUEST_MODAL_CALLBACK_ID,
     private_metadata: o.privateMetadata,
-    title: pt(MODE_TEXT[o.mode ?? 'new'].title),
-    submit: pt(MODE_TEXT[o.mode ?? 'new'].submit),
+    title: pt(mode.title),
+    submit: pt(mode.submit),
     close: pt('Cancel'),
     blocks,
   };

@@ -1,121 +1,141 @@
 // The card's thread is the append-only audit of a request: one entry per event, each with who and
 // when. Submission and edits carry the exact im_push body and its sha256, so the channel history
-// shows precisely what an approval covered.
+// shows precisely what an approval covered. The operator's instructions for a failure are here, once.
 
 import type { KnownBlock } from '@slack/types';
-import { canonicalJson } from '../src/tim/push-body.js';
+import { formatQuietHours } from '../src/broadcast/time.js';
 import type { BroadcastRequest, HistoryEntry } from '../src/broadcast/types.js';
-import type { SlackMessage } from './approval-card.js';
+import { canonicalJson } from '../src/tim/push-body.js';
+import { labelled, plainFallback as fallbackOf, preformatted, sandboxBlock, section, type SlackMessage } from './blocks.js';
 import { SANDBOX_BANNER, type ViewContext } from './context.js';
-import { code, errorCode, escapeAndTruncate, escapeMrkdwn, explanationLines, link, mention, slackDate, truncate } from './format.js';
-
-const section = (text: string): KnownBlock => ({ type: 'section', text: { type: 'mrkdwn', text: truncate(text, 3000) } });
-
-function withBanner(ctx: ViewContext, blocks: KnownBlock[]): KnownBlock[] {
-  return ctx.sandbox ? [{ type: 'context', elements: [{ type: 'mrkdwn', text: `🧪 *${SANDBOX_BANNER}*` }] }, ...blocks] : blocks;
-}
+import { code, errorCode, escapeAndTruncate, escapeMrkdwn, link, mention, slackDate, truncate, whatHappened, whatToDo } from './format.js';
 
 /** The exact body as pushed (canonical JSON: keys sorted, no spaces) and the sha256 of exactly that text. */
 export function bodyBlocks(req: BroadcastRequest): KnownBlock[] {
   return [
-    { type: 'rich_text', elements: [{ type: 'rich_text_preformatted', elements: [{ type: 'text', text: canonicalJson(req.body) }] }] } as KnownBlock,
-    section(`sha256 of the JSON above: \`${req.payloadHash}\` · payload version \`${escapeMrkdwn(req.version)}\``),
+    preformatted(canonicalJson(req.body)),
+    section(`sha256 of the JSON above: \`${req.payloadHash}\` · payload version \`${escapeMrkdwn(req.version)}\` (what the card’s buttons carry)`),
   ];
 }
 
-function entryLines(req: BroadcastRequest, e: HistoryEntry, ctx: ViewContext): { lines: string[]; body?: boolean } {
+interface Entry {
+  /** mrkdwn lines; the first one is a full sentence that says what happened (the notification text). */
+  lines: string[];
+  body?: boolean;
+  /** What a person typed, shown literally. */
+  literal?: Array<[string, string]>;
+}
+
+function approvalsWord(n: number): string {
+  return `${n} approval${n === 1 ? '' : 's'}`;
+}
+
+function entryOf(req: BroadcastRequest, e: HistoryEntry, ctx: ViewContext): Entry {
   const when = slackDate(e.at);
   const r = req.result;
+  const current = e.version === req.version;
   switch (e.kind) {
     case 'submitted': {
-      const lines = [`Submitted by ${mention(e.by)} ${when}. Needs ${req.requiredApprovals} approval${req.requiredApprovals === 1 ? '' : 's'} from someone other than the requester.`];
+      const lines = [`*Submitted* by ${mention(e.by)} ${when}. It needs ${approvalsWord(req.requiredApprovals)} from approvers other than the requester.`];
       if (e.otherId) lines.push(`Asked again from request ${code(e.otherId)} (${link(ctx.links?.[e.otherId], 'its card')}).`);
-      return { lines: [...lines, ...(e.version === req.version ? ['The exact push this approval covers:'] : ['(This version was replaced by a later edit, below.)'])], body: e.version === req.version };
+      lines.push(current ? '*The exact push an approval covers* (the im_push body):' : 'It was edited before this entry was posted; the exact push is in the edit’s entry below.');
+      return { lines, body: current };
     }
     case 'edited':
       return {
-        lines: [`Edited by ${mention(e.by)} ${when}. Every approval given so far is reset.`, ...(e.version === req.version ? ['The exact push now:'] : ['(Replaced again by a later edit, below.)'])],
-        body: e.version === req.version,
+        lines: [
+          `*Edited* by ${mention(e.by)} ${when}. Every approval given before is reset.`,
+          current ? '*The exact push an approval now covers:*' : 'It was edited again later; the exact push is in the entry below.',
+        ],
+        body: current,
       };
     case 'approval':
-      return { lines: [`Approval ${e.count ?? '?'} of ${e.required ?? '?'} by ${mention(e.by)} ${when} (payload \`${escapeMrkdwn(e.version ?? '')}\`).`] };
+      return { lines: [`*Approval ${e.count ?? '?'} of ${e.required ?? '?'}* by ${mention(e.by)} ${when}, for payload version \`${escapeMrkdwn(e.version ?? '')}\`.`] };
     case 'approved':
-      return { lines: [`Approved by ${mention(e.by)} ${when}${e.note ? ` (${escapeMrkdwn(e.note)})` : ''} — sending now.`] };
+      return {
+        lines: [
+          `*Approved* by ${mention(e.by)} ${when}${e.count ? ` (approval ${e.count} of ${e.required ?? e.count})` : ''}, for payload version \`${escapeMrkdwn(e.version ?? '')}\`. Sending it now${e.note === 'send now anyway' ? ', in the quiet hours (“send now anyway”)' : ''}.`,
+        ],
+      };
     case 'scheduled':
       return {
         lines: [
           e.note === 'quiet hours'
-            ? `Approved by ${mention(e.by)} ${when} during quiet hours: held until ${slackDate(req.scheduledFor)}.`
-            : `Approved by ${mention(e.by)} ${when}: scheduled for ${slackDate(req.draft.sendAt)}.`,
+            ? `*Held for the quiet hours*: approved by ${mention(e.by)} ${when}${ctx.quietHours ? ` during the quiet hours (${formatQuietHours(ctx.quietHours)} ${escapeMrkdwn(ctx.quota.timezone)})` : ''}. It will be pushed ${slackDate(req.scheduledFor)}, when they end.`
+            : `*Scheduled*: approved by ${mention(e.by)} ${when}, for payload version \`${escapeMrkdwn(e.version ?? '')}\`. It will be pushed ${slackDate(req.draft.sendAt)}.`,
         ],
       };
     case 'claimed':
-      return { lines: [`Sending ${when}${e.note ? ` (${escapeMrkdwn(e.note)})` : ''}.`] };
+      return { lines: [`*Sending* ${when}${e.note === 'send now anyway' ? ` (${mention(e.by)} chose “send now anyway”)` : e.note ? `, ${escapeMrkdwn(e.note)} s after its time` : ''}.`] };
     case 'handed_back':
-      return { lines: [`Back to pending ${when}: ${escapeMrkdwn(e.note ?? 'the approval did not complete')}. Nothing was pushed.`] };
+      return { lines: [`*Back to pending* ${when}: ${escapeMrkdwn(e.note ?? 'the approval did not complete')}. Nothing was pushed; it needs approval again.`] };
     case 'sent':
       return {
         lines: [
-          `Pushed ${when}. TaskId ${code(e.taskId ?? (r?.kind === 'sent' ? r.taskId : '?'), 200)}.`,
-          ...(e.note ? [escapeMrkdwn(e.note)] : []),
-          'Tencent delivers asynchronously, usually within a minute.',
+          `*Sent* ${when}: Tencent accepted the push. TaskId ${code(e.taskId ?? (r?.kind === 'sent' ? r.taskId : '?'))}.`,
+          ...(e.note ? [`(${escapeMrkdwn(e.note)}.)`] : []),
+          'Tencent delivers it to users over the next minutes.',
         ],
       };
     case 'failed':
-      if (r?.kind !== 'failed') return { lines: [`Failed ${when}. Nothing was pushed.`] };
+      if (r?.kind !== 'failed') return { lines: [`*Failed* ${when}. Nothing was pushed.`] };
       return {
         lines: [
-          `Failed ${when} — ${errorCode(r.code)}: *${escapeAndTruncate(r.explanation.title, 200)}*. Nothing was pushed.`,
-          ...explanationLines(r.explanation, 900),
-          ...(r.info ? [`Tencent said: ${code(r.info, 500)}`] : []),
+          `*Failed* ${when} — ${errorCode(r.code)}: ${escapeAndTruncate(r.explanation.title, 200)}. Nothing was pushed.`,
+          ...whatHappened(r.explanation, r.info),
+          ...whatToDo(r.explanation),
         ],
       };
     case 'unknown':
       return {
         lines: [
-          `Outcome unknown ${when} — the push MAY have gone out.`,
-          ...(r?.kind === 'unknown' ? [`Why: ${escapeAndTruncate(r.reason, 500)}`, ...explanationLines(r.explanation, 800)] : []),
-          `MsgRandom ${code(String(req.body.MsgRandom))}${req.sendingAt ? `, sent to Tencent ${slackDate(req.sendingAt)}` : ''}.`,
-          'An approver settles it with “It went out” or “It did not go out” on the card. The app will not push this again by itself.',
+          `*Outcome unknown* ${when}: the push *may* have gone out.`,
+          ...(r?.kind === 'unknown' ? [`*Why:* ${escapeAndTruncate(r.reason, 500)}`, ...whatHappened(r.explanation)] : []),
+          `It left with MsgRandom ${code(String(req.body.MsgRandom))}${req.sendingAt ? ` at ${slackDate(req.sendingAt)}` : ''}: look for it among the all-member pushes in the Tencent Cloud IM console.`,
+          ...(r?.kind === 'unknown' && r.explanation.action ? [`*What to do:* ${escapeAndTruncate(r.explanation.action, 900)}`] : []),
+          'Then an approver presses “It went out” or “It did not go out” on the card. The app never pushes it again by itself.',
         ],
       };
     case 'marked_sent':
-      return { lines: [`${mention(e.by)} marked it as sent ${when}${e.taskId ? ` (TaskId ${code(e.taskId)})` : ''}.`] };
+      return { lines: [`*Marked as sent* by ${mention(e.by)} ${when}, after checking the Tencent console${e.taskId ? `: TaskId ${code(e.taskId)}` : ''}.`] };
     case 'marked_not_sent':
-      return { lines: [`${mention(e.by)} marked it as not sent ${when}. The requester may ask again (a new request, a new approval).`] };
+      return { lines: [`*Marked as not sent* by ${mention(e.by)} ${when}, after checking the Tencent console. Nothing went out; the requester may ask again.`] };
     case 'rejected':
-      return { lines: [`Rejected by ${mention(e.by)} ${when}: ${escapeAndTruncate(e.note ?? '(no reason given)', 1000)}. Nothing was pushed.`] };
+      return { lines: [`*Rejected* by ${mention(e.by)} ${when}. Nothing was pushed.`], literal: [['Reason', e.note ?? '(no reason given)']] };
     case 'expired':
-      return { lines: [`Expired ${when}: nobody approved it in time. Nothing was pushed.`] };
+      return { lines: [`*Expired* ${when}: nobody approved it in time. Nothing was pushed.`] };
     case 'cancelled':
-      return { lines: [`Cancelled by ${mention(e.by)} ${when}. Nothing was pushed.`] };
+      return { lines: [`*Cancelled* by ${mention(e.by)} ${when}. Nothing was pushed.`] };
     case 'late':
-      return { lines: [`The scheduled time passed by ${escapeMrkdwn(e.note ?? '?')} s while the app was down (${when}), so it was not pushed. It needs a new approval.`] };
+      return {
+        lines: [`*Not pushed, too late* ${when}: its send time passed by ${escapeMrkdwn(e.note ?? '?')} s while the app was down. It needs approval again; the requester can edit the time.`],
+      };
     case 'requested_again':
-      return { lines: [`Asked again ${when} as request ${code(e.otherId ?? '?')} (${link(e.otherId ? ctx.links?.[e.otherId] : undefined, 'its card')}).`] };
-    case 'delivery_ended':
-      return { lines: [`Could not send a direct message to the requester (${mention(req.requesterId)}): \`${escapeMrkdwn(e.note ?? 'error')}\`. The card and this thread are up to date.`] };
+      return { lines: [`*Asked again* by ${mention(e.by)} ${when}, as request ${code(e.otherId ?? '?')} (${link(e.otherId ? ctx.links?.[e.otherId] : undefined, 'its card')}).`] };
+    case 'delivery_ended': {
+      const err = `\`${escapeMrkdwn(e.note ?? 'error')}\``;
+      if (e.target === 'card') return { lines: [`*The card could not be updated* ${when}: Slack said ${err}. This thread has every event.`] };
+      return { lines: [`*Could not message the requester* (${mention(req.requesterId)}) ${when}: Slack said ${err}. The card and this thread are up to date.`] };
+    }
     default:
-      return { lines: [`${escapeMrkdwn(e.kind)} ${when}.`] };
+      return { lines: [`*${escapeMrkdwn(String(e.kind).replace(/_/g, ' '))}* ${when}.`] };
   }
 }
 
 /** The thread entry of history entry `index`. */
 export function threadEntry(req: BroadcastRequest, index: number, ctx: ViewContext): SlackMessage {
   const e = req.history[index];
-  if (!e) return { text: 'Update', blocks: [section('Update')] };
-  const { lines, body } = entryLines(req, e, ctx);
-  const blocks = withBanner(ctx, [section(lines.join('\n')), ...(body ? bodyBlocks(req) : [])]);
-  return { text: truncate(plainFallback(lines[0] ?? e.kind), 3000), blocks };
+  if (!e) return { text: `Broadcast request ${req.id}: nothing recorded at position ${index}.`, blocks: [section(`Nothing recorded at position ${index} of request ${code(req.id)}.`)] };
+  const entry = entryOf(req, e, ctx);
+  const blocks: KnownBlock[] = [];
+  if (ctx.sandbox) blocks.push(sandboxBlock());
+  blocks.push(section(entry.lines.join('\n')));
+  if (entry.literal) blocks.push(labelled(entry.literal));
+  if (entry.body) blocks.push(...bodyBlocks(req));
+  const reason = entry.literal?.[0] ? ` ${entry.literal[0][0]}: “${escapeMrkdwn(entry.literal[0][1])}”.` : '';
+  const sandbox = ctx.sandbox ? ` (${SANDBOX_BANNER})` : '';
+  return { text: truncate(`${fallbackOf(entry.lines[0]!)}${reason} Request ${req.id}.${sandbox}`, 3000), blocks };
 }
 
-/**
- * A readable fallback from a mrkdwn line: dates as their ISO fallback, links as their label, bold
- * and code marks dropped. Escapes stay escaped, so user text can never turn into a mention.
- */
-export function plainFallback(mrkdwn: string): string {
-  return mrkdwn
-    .replace(/<!date\^\d+\^[^|>]*\|([^>]*)>/g, '$1')
-    .replace(/<(https?:[^|>]+)\|([^>]+)>/g, '$2')
-    .replace(/[*`]/g, '');
-}
+/** A readable plain fallback from a mrkdwn line (see blocks.ts). */
+export const plainFallback = fallbackOf;

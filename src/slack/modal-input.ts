@@ -1,22 +1,30 @@
-import type { DraftField, FieldError } from '../broadcast/draft.js';
+import { checkDraft, type FieldError } from '../broadcast/draft.js';
 import type { Audience, BroadcastDraft, OfflinePushDraft } from '../broadcast/types.js';
-import { REQUEST_FIELDS } from '../../views/request-modal.js';
+import type { ImPushBody } from '../tim/push-body.js';
+import { REQUEST_FIELDS, REQUEST_FORM, formField, type FormField, type FormKey } from '../../views/request-fields.js';
+import type { ModalPrefill } from '../../views/request-modal.js';
 
-// Translate the request modal's state into a draft, and errors back to its blocks.
-// Each block_id equals its element's action_id (documented in the README).
+// The request form's state → a draft, and every error back to the block where it was typed, in
+// one pass: the form's own rules, every push rule (checkDraft), the send-time rules and whether the
+// card can show it all. The field table (views/request-fields.ts) names the blocks.
 
 export type BlockErrors = Record<string, string>;
 
-/** Form field → the block that shows its error (the modal's own table of block ids). */
-export const FIELD_BLOCK: Record<DraftField, string> = REQUEST_FIELDS;
+/** Form field → the block that shows its error. */
+export const FIELD_BLOCK: Record<FormKey, string> = REQUEST_FIELDS;
 
-type StateValues = Record<
-  string,
-  Record<string, { type?: string; value?: string | null; selected_option?: { value: string } | null; selected_options?: { value: string }[]; selected_date_time?: number | null }>
->;
+type ElementState = {
+  type?: string;
+  value?: string | null;
+  selected_option?: { value: string } | null;
+  selected_options?: { value: string }[];
+  selected_date_time?: number | null;
+};
+export type StateValues = Record<string, Record<string, ElementState>>;
 
-function read(values: StateValues, blockId: string): string {
-  const element = values[blockId]?.[blockId];
+/** The raw value of one field as the form holds it (choices by value, checkboxes comma-joined, times in epoch seconds). */
+export function readField(values: StateValues, f: FormField): string {
+  const element = values[f.blockId]?.[f.blockId];
   if (!element) return '';
   if (element.selected_date_time !== undefined) return element.selected_date_time === null ? '' : String(element.selected_date_time);
   if (element.selected_option !== undefined) return element.selected_option?.value ?? '';
@@ -24,7 +32,17 @@ function read(values: StateValues, blockId: string): string {
   return element.value ?? '';
 }
 
-/** Tags separated by commas or new lines; blank entries are ignored. */
+/** What the form holds now, as a prefill (to redraw the form with a fresh preview). */
+export function prefillFromState(values: StateValues): Partial<ModalPrefill> {
+  const out: Partial<ModalPrefill> = {};
+  for (const f of REQUEST_FORM) {
+    const v = readField(values, f);
+    if (v !== '') out[f.key] = v;
+  }
+  return out;
+}
+
+/** Tags separated by commas (also full-width) or new lines; blank entries are ignored. */
 export function parseTags(text: string): string[] {
   return text
     .split(/[,，\n]/)
@@ -58,86 +76,105 @@ function duplicateTag(tags: string[]): string | undefined {
   return undefined;
 }
 
-/** Read the modal into a draft, applying the modal's own rules (the push rules come after). */
-export function draftFromModal(
-  values: StateValues,
-  o: { attributeNames?: string[] | undefined } = {},
-): { ok: true; draft: BroadcastDraft } | { ok: false; errors: BlockErrors } {
-  const errors: BlockErrors = {};
-  const message = read(values, 'message');
-  if (message.trim() === '') errors.message = 'Write the message to send.';
+export interface FormOptions {
+  /** Attribute names of the IM app (im_get_attr_name, cached); absent when Tencent did not say, and then any name is accepted. */
+  attributeNames?: string[] | undefined;
+  /** The send-time rules of the domain (past, too far ahead, quiet hours). */
+  sendAtErrors?: (draft: BroadcastDraft) => FieldError[];
+  /** Whether the card and thread can show the push in full (views/fit.ts), given the body the push rules built. */
+  fitErrors?: (draft: BroadcastDraft, body: ImPushBody) => Array<{ field: FormKey; message: string }>;
+}
 
-  const audienceKind = read(values, 'audience');
-  const tagsAll = parseTags(read(values, 'tags_all'));
-  const tagsAny = parseTags(read(values, 'tags_any'));
-  const attrsAll = parseAttributes(read(values, 'attrs_all'));
-  const attrsAny = parseAttributes(read(values, 'attrs_any'));
-  for (const [block, tags] of [['tags_all', tagsAll], ['tags_any', tagsAny]] as const) {
+/**
+ * The form's own rules, and a draft made of what could be read, even where a field is wrong, so
+ * the push rules can still check every other field in the same pass.
+ */
+export function readForm(values: StateValues, o: Pick<FormOptions, 'attributeNames'> = {}): { draft: BroadcastDraft; errors: BlockErrors } {
+  const errors: BlockErrors = {};
+  const raw = (key: FormKey) => readField(values, formField(key));
+  const fail = (key: FormKey, message: string) => {
+    errors[FIELD_BLOCK[key]] ??= message;
+  };
+
+  const message = raw('message');
+  if (message.trim() === '') fail('message', 'Write the message to send.');
+
+  const kind = raw('audience');
+  const tagsAll = parseTags(raw('tagsAll'));
+  const tagsAny = parseTags(raw('tagsAny'));
+  const attrsAll = parseAttributes(raw('attrsAll'));
+  const attrsAny = parseAttributes(raw('attrsAny'));
+  for (const [key, tags] of [['tagsAll', tagsAll], ['tagsAny', tagsAny]] as const) {
     const dup = duplicateTag(tags);
-    if (dup) errors[block] = `Tag “${dup}” is listed twice; list each tag once.`;
+    if (dup) fail(key, `Tag “${dup}” is listed twice; list each tag once.`);
   }
-  if (attrsAll.error) errors.attrs_all = attrsAll.error;
-  if (attrsAny.error) errors.attrs_any = attrsAny.error;
+  if (attrsAll.error) fail('attrsAll', attrsAll.error);
+  if (attrsAny.error) fail('attrsAny', attrsAny.error);
   // Names are checked against the app's own list when Tencent told us it; otherwise people may type any.
-  const known = o.attributeNames?.length ? new Set(o.attributeNames) : undefined;
-  for (const [block, parsed] of [['attrs_all', attrsAll], ['attrs_any', attrsAny]] as const) {
-    const unknown = known ? Object.keys(parsed.attrs).filter((n) => !known.has(n)) : [];
-    if (unknown.length && !errors[block]) {
-      errors[block] = `${unknown.map((n) => `“${n}”`).join(', ')} ${unknown.length === 1 ? 'is not an attribute name' : 'are not attribute names'} of this app. Known names: ${[...known!].join(', ')}.`;
+  const known = o.attributeNames?.length ? o.attributeNames : undefined;
+  for (const [key, parsed] of [['attrsAll', attrsAll], ['attrsAny', attrsAny]] as const) {
+    const unknown = known ? Object.keys(parsed.attrs).filter((n) => !known.includes(n)) : [];
+    if (unknown.length) {
+      fail(key, `${unknown.map((n) => `“${n}”`).join(', ')} ${unknown.length === 1 ? 'is not an attribute name' : 'are not attribute names'} of this app. Known names: ${known!.join(', ')}.`);
     }
   }
 
   const hasTags = tagsAll.length + tagsAny.length > 0;
   const hasAttrs = Object.keys(attrsAll.attrs).length + Object.keys(attrsAny.attrs).length > 0;
   const clearTags = (why: string) => {
-    if (tagsAll.length) errors.tags_all ??= why;
-    if (tagsAny.length) errors.tags_any ??= why;
+    if (tagsAll.length) fail('tagsAll', why);
+    if (tagsAny.length) fail('tagsAny', why);
   };
   const clearAttrs = (why: string) => {
-    if (Object.keys(attrsAll.attrs).length) errors.attrs_all ??= why;
-    if (Object.keys(attrsAny.attrs).length) errors.attrs_any ??= why;
+    if (Object.keys(attrsAll.attrs).length || attrsAll.error) fail('attrsAll', why);
+    if (Object.keys(attrsAny.attrs).length || attrsAny.error) fail('attrsAny', why);
   };
-
-  let audience: Audience | undefined;
-  if (audienceKind === 'all') {
+  const tags: Audience = { kind: 'tags', all: tagsAll, any: tagsAny };
+  const attributes: Audience = { kind: 'attributes', all: attrsAll.attrs, any: attrsAny.attrs };
+  let audience: Audience;
+  if (kind === 'all') {
     clearTags('You chose Everyone: clear the tags, or choose “Users with tags”.');
     clearAttrs('You chose Everyone: clear the attributes, or choose “Users with attributes”.');
     audience = { kind: 'all' };
-  } else if (audienceKind === 'tags') {
-    if (!hasTags) errors.tags_all ??= 'Enter at least one tag (here or under ANY), or choose another audience.';
+  } else if (kind === 'tags') {
+    if (!hasTags) fail('tagsAll', 'Enter at least one tag (here or under “any of these”), or choose another audience.');
     clearAttrs('Tags and attributes cannot be combined in one push (Tencent error 90039): clear the attributes.');
-    audience = { kind: 'tags', all: tagsAll, any: tagsAny };
-  } else if (audienceKind === 'attributes') {
-    if (!hasAttrs && !attrsAll.error && !attrsAny.error) errors.attrs_all ??= 'Enter at least one name=value (here or under ANY), or choose another audience.';
+    audience = tags;
+  } else if (kind === 'attributes') {
+    if (!hasAttrs && !attrsAll.error && !attrsAny.error) fail('attrsAll', 'Enter at least one name=value (here or under “any of these”), or choose another audience.');
     clearTags('Tags and attributes cannot be combined in one push (Tencent error 90039): clear the tags.');
-    audience = { kind: 'attributes', all: attrsAll.attrs, any: attrsAny.attrs };
+    audience = attributes;
   } else {
-    errors.audience = 'Choose who receives the push.';
+    fail('audience', 'Choose who receives the push.');
+    // Check what was typed anyway, so its errors come in the same answer.
+    audience = hasTags ? tags : hasAttrs ? attributes : { kind: 'all' };
   }
 
-  const lifetimeText = read(values, 'lifetime') || '0';
-  const lifetimeSeconds = Number(lifetimeText);
-  if (!Number.isInteger(lifetimeSeconds)) errors.lifetime = 'Choose how long the message is kept for offline users.';
-
-  if (Object.keys(errors).length || !audience) return { ok: false, errors };
+  const lifetimeText = raw('lifetime').trim();
+  let lifetimeSeconds = Number(lifetimeText);
+  if (!lifetimeText || !Number.isInteger(lifetimeSeconds)) {
+    fail('lifetime', 'Choose how long the message is kept for users who are offline.');
+    lifetimeSeconds = 86400;
+  }
 
   const offlinePush: OfflinePushDraft = {};
-  const set = (key: keyof OfflinePushDraft, block: string) => {
-    const v = read(values, block).trim();
+  const text = (key: FormKey) => raw(key).trim();
+  const put = (key: keyof OfflinePushDraft, from: FormKey) => {
+    const v = text(from);
     if (v) (offlinePush as Record<string, unknown>)[key] = v;
   };
-  set('title', 'push_title');
-  set('desc', 'push_desc');
-  set('ext', 'push_ext');
-  set('apnsSound', 'apns_sound');
-  set('androidSound', 'android_sound');
-  set('apnsImage', 'apns_image');
-  if (read(values, 'badge_mode').split(',').includes('1')) offlinePush.apnsBadgeMode = 1;
+  put('title', 'pushTitle');
+  put('desc', 'pushDesc');
+  put('ext', 'pushExt');
+  put('apnsSound', 'apnsSound');
+  put('androidSound', 'androidSound');
+  put('apnsImage', 'apnsImage');
+  if (raw('badgeMode').split(',').includes('1')) offlinePush.apnsBadgeMode = 1;
 
-  const sendAtText = read(values, 'send_at').trim();
+  const sendAtText = text('sendAt');
   const sendAt = /^\d+$/.test(sendAtText) ? new Date(Number(sendAtText) * 1000).toISOString() : undefined;
-  const sender = read(values, 'sender').trim();
-  const note = read(values, 'note').trim();
+  const sender = text('sender');
+  const note = text('note');
   const draft: BroadcastDraft = {
     message,
     audience,
@@ -147,17 +184,37 @@ export function draftFromModal(
     ...(note ? { note } : {}),
     ...(sendAt ? { sendAt } : {}),
   };
-  return { ok: true, draft };
+  return { draft, errors };
 }
 
-/** Push-rule errors of the domain, keyed to the blocks where the person typed the value. */
-export function blockErrors(errors: FieldError[]): BlockErrors {
-  const out: BlockErrors = {};
+/** Errors of the domain (push rules, send time), keyed to the blocks where the person typed the value. */
+export function blockErrors(errors: ReadonlyArray<{ field: FormKey; message: string }>, into: BlockErrors = {}, o: { skip?: ReadonlySet<string> } = {}): BlockErrors {
+  const out = into;
   for (const e of errors) {
     const block = FIELD_BLOCK[e.field];
+    if (o.skip?.has(block)) continue;
+    if (out[block]?.includes(e.message)) continue;
     out[block] = out[block] ? `${out[block]} ${e.message}` : e.message;
   }
-  // Slack shows at most 2000 characters of hint; keep messages readable.
+  // Keep each answer readable (Slack shows a block's error under it).
   for (const k of Object.keys(out)) if ((out[k] ?? '').length > 1900) out[k] = `${out[k]!.slice(0, 1900)}…`;
   return out;
+}
+
+/**
+ * Read the form and check it completely, answering every error at once: the form's own rules,
+ * the push rules on every field that could be read, the send-time rules, and, when all of those
+ * pass, whether the card and the thread can show the push in full.
+ */
+export function draftFromModal(values: StateValues, o: FormOptions = {}): { ok: true; draft: BroadcastDraft } | { ok: false; errors: BlockErrors } {
+  const { draft, errors } = readForm(values, o);
+  // A field the form already refused is not judged again on what could be read of it.
+  const refused = new Set(Object.keys(errors));
+  // An audience the form refused makes the push rules' view of the condition moot.
+  if (['tagsAll', 'tagsAny', 'attrsAll', 'attrsAny'].some((k) => refused.has(FIELD_BLOCK[k as FormKey]))) refused.add(FIELD_BLOCK.audience);
+  const checked = checkDraft(draft, 4294967295);
+  if (!checked.ok) blockErrors(checked.errors, errors, { skip: refused });
+  if (o.sendAtErrors) blockErrors(o.sendAtErrors(draft), errors, { skip: refused });
+  if (!Object.keys(errors).length && checked.ok && o.fitErrors) blockErrors(o.fitErrors(draft, checked.body), errors);
+  return Object.keys(errors).length ? { ok: false, errors } : { ok: true, draft };
 }

@@ -206,7 +206,7 @@ export class Notifier {
     const client = this.o.client;
     if (!r.card) {
       // The first post names the approvers, so Slack notifies them.
-      const text = cardFallbackText(r, approverMentions(ctx));
+      const text = cardFallbackText(r, approverMentions(ctx), ctx);
       const posted = await client.chat.postMessage({ channel: this.o.approvalChannel, text, blocks: card.blocks as never, metadata: card.metadata as never, unfurl_links: false });
       const ref = { channel: String(posted.channel), ts: String(posted.ts) };
       let next = await this.o.service.deliveries.cardDone(r.id, mark, ref);

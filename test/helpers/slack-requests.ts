@@ -351,3 +351,79 @@ export function valuesFromModal(view: any, input: Record<string, string | null>)
   }
   return values;
 }
+
+/**
+ * A JSON `event_callback` body (Events API), as Slack sends it; post it with
+ * `postSigned(url, secret, body, { contentType: 'application/json' })`.
+ */
+export function eventCallbackBody(event: Record<string, unknown> & { type: string }, o: { teamId?: string; eventId?: string } = {}): string {
+  const teamId = o.teamId ?? REQUEST_DEFAULTS.teamId;
+  const now = Date.now();
+  return JSON.stringify({
+    token: REQUEST_DEFAULTS.verificationToken,
+    team_id: teamId,
+    api_app_id: REQUEST_DEFAULTS.appId,
+    event: { event_ts: `${Math.floor(now / 1000)}.${String(now % 1000).padStart(3, '0')}100`, ...event },
+    type: 'event_callback',
+    event_id: o.eventId ?? `Ev${randomBytes(6).toString('hex').toUpperCase()}`,
+    event_time: Math.floor(now / 1000),
+    authorizations: [{ enterprise_id: null, team_id: teamId, user_id: FAKE_SLACK_DEFAULTS.botUserId, is_bot: true, is_enterprise_install: false }],
+    is_ext_shared_channel: false,
+  });
+}
+
+/** `app_home_opened` for `userId` on the Home tab. */
+export function appHomeOpenedBody(userId: string): string {
+  return eventCallbackBody({ type: 'app_home_opened', user: userId, channel: `D${userId}`, tab: 'home' });
+}
+
+/**
+ * `payload=<json>` of a block_actions from a button inside a modal (no channel, no response_url):
+ * the view as opened, with the state Slack would send for `values`.
+ */
+export function viewActionBody(o: {
+  userId: string;
+  actionId: string;
+  blockId: string;
+  value?: string;
+  view: Record<string, unknown>;
+  viewId: string;
+  values: Record<string, Record<string, unknown>>;
+  hash?: string;
+}): string {
+  const teamId = REQUEST_DEFAULTS.teamId;
+  const payload = {
+    type: 'block_actions',
+    user: userObject(o.userId, teamId),
+    api_app_id: REQUEST_DEFAULTS.appId,
+    token: REQUEST_DEFAULTS.verificationToken,
+    container: { type: 'view', view_id: o.viewId },
+    trigger_id: fakeTriggerId(),
+    team: { id: teamId, domain: REQUEST_DEFAULTS.teamDomain },
+    enterprise: null,
+    is_enterprise_install: false,
+    view: {
+      ...o.view,
+      id: o.viewId,
+      team_id: teamId,
+      state: { values: o.values },
+      hash: o.hash ?? '1700000000.viewhash',
+      root_view_id: o.viewId,
+      previous_view_id: null,
+      app_id: REQUEST_DEFAULTS.appId,
+      app_installed_team_id: teamId,
+      bot_id: FAKE_SLACK_DEFAULTS.botId,
+    },
+    actions: [
+      {
+        type: 'button',
+        action_id: o.actionId,
+        block_id: o.blockId,
+        text: { type: 'plain_text', text: o.actionId, emoji: true },
+        value: o.value ?? o.actionId,
+        action_ts: actionTs(),
+      },
+    ],
+  };
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}

@@ -1,211 +1,151 @@
-import type { InputBlock, KnownBlock, View } from '@slack/types';
+import type { InputBlock, KnownBlock } from '@slack/types';
 import { describe, expect, it } from 'vitest';
-import { REQUEST_MODAL_CALLBACK_ID, buildRequestModal, type ModalPrefill } from '../../views/request-modal.js';
+import type { BroadcastDraft } from '../../src/broadcast/types.js';
+import { draftFromModal } from '../../src/slack/modal-input.js';
+import { ACTIONS, SANDBOX_BANNER } from '../../views/context.js';
+import { notificationPreview } from '../../views/notification-preview.js';
+import { FORM_SECTIONS, REQUEST_FIELDS, REQUEST_FORM } from '../../views/request-fields.js';
+import { PREVIEW_BLOCK_ID, buildRequestModal, prefillFromDraft, type ModalMode } from '../../views/request-modal.js';
+import { valuesFromModal } from '../helpers/slack-requests.js';
+import { viewProblems } from './block-kit.js';
 import { allTexts, quota } from './fixtures.js';
 
-const EXPECTED_ORDER = [
-  'message',
-  'audience',
-  'tags_all',
-  'tags_any',
-  'attrs_all',
-  'attrs_any',
-  'lifetime',
-  'sender',
-  'push_title',
-  'push_desc',
-  'push_ext',
-  'badge_mode',
-  'apns_sound',
-  'android_sound',
-  'apns_image',
-  'note',
-];
+const modal = (o: Partial<Parameters<typeof buildRequestModal>[0]> = {}) => buildRequestModal({ quota: quota(), privateMetadata: '{"mode":"new"}', ...o });
+const inputs = (blocks: KnownBlock[]) => blocks.filter((b): b is InputBlock => b.type === 'input');
+const input = (blocks: KnownBlock[], id: string) => inputs(blocks).find((b) => b.block_id === id)!;
+const text = (blocks: KnownBlock[]) => allTexts(blocks).join('\n');
 
-function inputs(blocks: KnownBlock[]): InputBlock[] {
-  return blocks.filter((b): b is InputBlock => b.type === 'input');
-}
-
-function input(blocks: KnownBlock[], id: string): InputBlock {
-  const b = inputs(blocks).find((x) => x.block_id === id);
-  if (!b) throw new Error(`no input ${id}`);
-  return b;
-}
-
-function el(blocks: KnownBlock[], id: string): Record<string, unknown> {
-  return input(blocks, id).element as unknown as Record<string, unknown>;
-}
-
-const base = () => buildRequestModal({ quota: quota(), privateMetadata: '{"channel":"C1"}' });
-
-describe('buildRequestModal', () => {
-  it('every input block_id equals its action_id, in the agreed order', () => {
-    const ins = inputs(base().blocks);
-    expect(ins.map((b) => b.block_id)).toEqual(EXPECTED_ORDER);
-    for (const b of ins) expect((b.element as { action_id?: string }).action_id).toBe(b.block_id);
+describe('the form, from the field table', () => {
+  it('has the four sections, in order, each with its fields', () => {
+    const { blocks } = modal();
+    const headers = blocks.filter((b) => b.type === 'header').map((b) => (b as { text: { text: string } }).text.text);
+    expect(headers).toEqual(['Message', 'Audience', 'Delivery', 'Notification (optional)']);
+    let section = '';
+    const seen: Record<string, string[]> = {};
+    for (const b of blocks) {
+      if (b.type === 'header') section = (b as { text: { text: string } }).text.text;
+      if (b.type === 'input') (seen[section] ??= []).push(b.block_id!);
+    }
+    for (const s of FORM_SECTIONS) expect(seen[s.title]).toEqual(REQUEST_FORM.filter((f) => f.section === s.id).map((f) => f.blockId));
   });
 
-  it('message, audience and lifetime are required; everything else optional', () => {
-    const required = inputs(base().blocks)
-      .filter((b) => b.optional !== true)
-      .map((b) => b.block_id);
-    expect(required).toEqual(['message', 'audience', 'lifetime']);
+  it('every input: block_id = action_id = the table’s id, a plain label, the Tencent name in the hint', () => {
+    const { blocks } = modal();
+    expect(inputs(blocks).map((b) => b.block_id)).toEqual(REQUEST_FORM.map((f) => f.blockId));
+    for (const f of REQUEST_FORM) {
+      const b = input(blocks, f.blockId);
+      expect((b.element as { action_id: string }).action_id).toBe(f.blockId);
+      expect(b.label.text).toBe(f.label);
+      expect(b.label.text.replace('iOS', 'Ios')).not.toMatch(/_|[a-z][A-Z]|Info|MsgLifeTime|From_Account/);
+      if (f.tencent) expect(b.hint!.text).toContain(`Tencent field: ${f.tencent}.`);
+      expect(b.optional).toBe(!f.required);
+      if (f.maxLength) expect((b.element as { max_length: number }).max_length).toBe(f.maxLength);
+    }
+    expect(REQUEST_FIELDS.lifetime).toBe('lifetime');
   });
 
-  it('has the modal chrome within Slack limits', () => {
-    const v = base();
-    expect(v.type).toBe('modal');
-    expect(v.callback_id).toBe(REQUEST_MODAL_CALLBACK_ID);
-    expect(v.callback_id).toBe('broadcast_request');
-    expect(v.title.text).toBe('Request a broadcast');
-    expect(v.submit?.text).toBe('Request approval');
-    expect(v.close?.text).toBe('Cancel');
-    for (const t of [v.title.text, v.submit?.text ?? '', v.close?.text ?? '']) expect(t.length).toBeLessThanOrEqual(24);
-    expect(v.private_metadata).toBe('{"channel":"C1"}');
-    expect(v.blocks.length).toBeLessThanOrEqual(100);
+  it('offline storage starts at 1 day, must be chosen, and the hint says what a choice means', () => {
+    const b = input(modal().blocks, 'lifetime');
+    expect((b.element as any).initial_option.value).toBe('86400');
+    expect(b.optional).toBe(false);
+    expect(b.hint!.text).toContain('“Not stored” reaches only users online at that moment');
+    expect((b.element as any).options.map((o: any) => o.value)).toEqual(['0', '3600', '21600', '86400', '259200', '604800']);
   });
 
-  it('the message is a required multiline input of at most 3000 with the agreed hint', () => {
-    const e = el(base().blocks, 'message');
-    expect(e.type).toBe('plain_text_input');
-    expect(e.multiline).toBe(true);
-    expect(e.max_length).toBe(3000);
-    expect(input(base().blocks, 'message').hint?.text).toBe(
-      'Sent as the text of the push (TIMTextElem). Every recipient sees exactly this.',
-    );
+  it('tags "all of" and "any of" are the same kind of input', () => {
+    const { blocks } = modal();
+    const all = input(blocks, 'tags_all');
+    const any = input(blocks, 'tags_any');
+    expect(all.element).toEqual({ ...any.element, action_id: 'tags_all' });
+    expect((all.element as any).multiline).toBe(true);
+    expect(all.hint!.text.replace('TagsAnd', 'X')).toBe(any.hint!.text.replace('TagsOr', 'X'));
+    expect(all.hint!.text).toContain('commas or new lines');
   });
 
-  it('the audience has no default: everyone is never pre-selected', () => {
-    const e = el(base().blocks, 'audience');
-    expect(e.type).toBe('radio_buttons');
-    expect(e.initial_option).toBeUndefined();
-    expect((e.options as { value: string }[]).map((o) => o.value)).toEqual(['all', 'tags', 'attributes']);
-    expect(allTexts(e)).toContain('Everyone — every user of the app');
+  it('the attribute names Tencent knows are listed at the attribute fields', () => {
+    expect(input(modal({ attributeNames: ['city', 'level'] }).blocks, 'attrs_all').hint!.text).toContain('Attribute names of this app: city, level.');
   });
 
-  it('offline storage offers the agreed choices and defaults to 0', () => {
-    const e = el(base().blocks, 'lifetime');
-    expect(e.type).toBe('static_select');
-    expect((e.options as { value: string }[]).map((o) => o.value)).toEqual([
-      '0',
-      '3600',
-      '21600',
-      '86400',
-      '259200',
-      '604800',
-    ]);
-    expect((e.initial_option as { value: string }).value).toBe('0');
+  it('the send time hint says the quiet hours', () => {
+    expect(input(modal({ quietHours: { startMinute: 22 * 60, endMinute: 8 * 60 } }).blocks, 'send_at').hint!.text).toContain('quiet hours, 22:00–08:00 (Asia/Shanghai)');
   });
 
-  it('shows the quota line and the cannot-be-recalled warning before the inputs', () => {
-    const v = base();
-    const firstInput = v.blocks.findIndex((b) => b.type === 'input');
-    const before = allTexts(v.blocks.slice(0, firstInput)).join('\n');
-    expect(before).toContain('12 of 100 pushes used today (2026-11-27)');
-    expect(before).toContain("A push reaches users' phones and cannot be recalled.");
-    expect(before).toContain('Approvers see exactly what you enter.');
+  it('quota and sandbox are said before the fields', () => {
+    expect(text(modal({ quota: quota({ used: 100 }) }).blocks)).toContain('Today’s quota is used up');
+    expect(text(modal({ sandbox: true }).blocks.slice(0, 1))).toContain(SANDBOX_BANNER);
+    expect(text(modal().blocks)).not.toContain(SANDBOX_BANNER);
   });
 
-  it('warns in the modal when the quota is used up', () => {
-    const v = buildRequestModal({ quota: quota({ used: 100 }), privateMetadata: '' });
-    expect(allTexts(v.blocks).join('\n')).toMatch(/quota is used up/);
-  });
-
-  it('lists the app attribute names in the attribute hint when given', () => {
-    const v = buildRequestModal({ quota: quota(), attributeNames: ['city', 'level'], privateMetadata: '' });
-    expect(input(v.blocks, 'attrs_all').hint?.text).toBe(
-      'One name=value a line. Attribute names defined in your app: city, level.',
-    );
-    expect(input(base().blocks, 'attrs_all').hint?.text).toBe('One name=value a line.');
-  });
-
-  it('has the agreed hints for tags, sender and extra data', () => {
-    const b = base().blocks;
-    expect(input(b, 'tags_all').hint?.text).toContain('At most 10 tags, each at most 50 bytes');
-    expect(input(b, 'sender').hint?.text).toBe('Leave empty to send as the app admin. Must be an existing account.');
-    expect(input(b, 'push_ext').hint?.text).toBe('Must be valid JSON, e.g. {"url":"app://news/1"}. At most 1 KB.');
-    expect(el(b, 'tags_any').multiline).toBe(true);
-    expect(el(b, 'tags_all').multiline).toBeUndefined();
-    expect(el(b, 'badge_mode').type).toBe('checkboxes');
-  });
-
-  it('fills every field from the prefill', () => {
-    const prefill: ModalPrefill = {
-      message: 'Hello',
-      audience: 'tags',
-      tagsAll: 'vip, beta',
-      tagsAny: '股票A',
-      attrsAll: 'city=深圳',
-      attrsAny: 'sex=男',
-      lifetime: '86400',
-      sender: 'ops_bot',
-      pushTitle: 'Title',
-      pushDesc: 'Desc',
-      pushExt: '{"url":"app://x"}',
-      badgeMode: '1',
-      apnsSound: 'a.caf',
-      androidSound: 'a',
-      apnsImage: 'https://example.com/i.png',
-      note: 'Please approve',
-    };
-    const b = buildRequestModal({ quota: quota(), prefill, privateMetadata: '' }).blocks;
-    const textFields: Array<[string, string]> = [
-      ['message', prefill.message],
-      ['tags_all', prefill.tagsAll],
-      ['tags_any', prefill.tagsAny],
-      ['attrs_all', prefill.attrsAll],
-      ['attrs_any', prefill.attrsAny],
-      ['sender', prefill.sender],
-      ['push_title', prefill.pushTitle],
-      ['push_desc', prefill.pushDesc],
-      ['push_ext', prefill.pushExt],
-      ['apns_sound', prefill.apnsSound],
-      ['android_sound', prefill.androidSound],
-      ['apns_image', prefill.apnsImage],
-      ['note', prefill.note],
-    ];
-    for (const [id, value] of textFields) expect(el(b, id).initial_value, id).toBe(value);
-    expect((el(b, 'audience').initial_option as { value: string }).value).toBe('tags');
-    expect((el(b, 'lifetime').initial_option as { value: string }).value).toBe('86400');
-    expect((el(b, 'badge_mode').initial_options as { value: string }[]).map((o) => o.value)).toEqual(['1']);
-  });
-
-  it('a prefilled "everyone" is kept (the user chose it before), and initial options are among the options', () => {
-    const b = buildRequestModal({ quota: quota(), prefill: { audience: 'all' }, privateMetadata: '' }).blocks;
-    const e = el(b, 'audience');
-    expect((e.initial_option as { value: string }).value).toBe('all');
-    expect(e.options).toContainEqual(e.initial_option);
-  });
-
-  it('keeps a custom prefilled lifetime selectable', () => {
-    const e = el(buildRequestModal({ quota: quota(), prefill: { lifetime: '7200' }, privateMetadata: '' }).blocks, 'lifetime');
-    expect((e.initial_option as { value: string }).value).toBe('7200');
-    expect(e.options).toContainEqual(e.initial_option);
-    expect(allTexts(e.initial_option)).toContain('2 hours');
-  });
-
-  it('does not set initial values without a prefill, and cuts an over-long prefill to max_length', () => {
-    expect(el(base().blocks, 'message').initial_value).toBeUndefined();
-    expect(el(base().blocks, 'badge_mode').initial_options).toBeUndefined();
-    const long = 'x'.repeat(3500);
-    const e = el(buildRequestModal({ quota: quota(), prefill: { message: long }, privateMetadata: '' }).blocks, 'message');
-    expect((e.initial_value as string).length).toBe(3000);
-  });
-
-  it('keeps every option value ≤ 150 and label ≤ 2000', () => {
-    for (const b of inputs(base().blocks)) {
-      expect(b.label.text.length).toBeLessThanOrEqual(2000);
-      const opts = ((b.element as { options?: { value: string }[] }).options ?? []);
-      for (const o of opts) expect(o.value.length).toBeLessThanOrEqual(150);
+  it.each<ModalMode>(['new', 'edit', 'again'])('%s: within Slack’s limits, even filled to the maximum', (mode) => {
+    const max = Object.fromEntries(REQUEST_FORM.filter((f) => f.maxLength).map((f) => [f.key, 'x'.repeat(f.maxLength!)]));
+    for (const prefill of [{}, max, { lifetime: '7200', sendAt: '1795827600', badgeMode: '1', audience: 'tags' }]) {
+      const v = modal({ mode, prefill, attributeNames: Array.from({ length: 10 }, (_, i) => `name${i}`) });
+      expect(viewProblems(v as never)).toEqual([]);
     }
   });
 
-  it('is accepted where Slack expects a View (typechecked) and is plain JSON', () => {
-    const v: View = buildRequestModal({ quota: quota(), privateMetadata: '' });
-    expect(JSON.parse(JSON.stringify(v))).toEqual(v);
+  it('a lifetime the list does not offer (from an earlier request) is kept', () => {
+    const el = input(modal({ prefill: { lifetime: '7200' } }).blocks, 'lifetime').element as any;
+    expect(el.initial_option).toMatchObject({ value: '7200', text: { text: '2 hours' } });
+  });
+});
+
+describe('preview under the message', () => {
+  const preview = (blocks: KnownBlock[]) => text(blocks.filter((b) => b.block_id === PREVIEW_BLOCK_ID));
+
+  it('sits under the message with an Update preview button (accessible)', () => {
+    const { blocks } = modal();
+    const i = blocks.findIndex((b) => b.block_id === 'message');
+    expect(blocks[i + 1]!.block_id).toBe(PREVIEW_BLOCK_ID);
+    const button = (blocks[i + 2] as any).elements[0];
+    expect(button.action_id).toBe(ACTIONS.preview);
+    expect(button.accessibility_label).toBeTruthy();
+    expect(preview(blocks)).toContain('press “Update preview”');
   });
 
-  it('rejects private_metadata longer than Slack allows', () => {
-    expect(() => buildRequestModal({ quota: quota(), privateMetadata: 'x'.repeat(3001) })).toThrow(RangeError);
+  it('shows title and text on iPhone and Android; Desc replaces the text', () => {
+    const t = preview(modal({ prefill: { message: 'Hello *all*', pushTitle: 'News' } }).blocks);
+    expect(t).toContain('iPhone: News — Hello *all*');
+    expect(t).toContain('Android: News — Hello *all*');
+    const d = preview(modal({ prefill: { message: 'Hello', pushDesc: 'Open the app' } }).blocks);
+    expect(d).toContain('iPhone: (app name) — Open the app');
+    expect(d).toContain('not the message');
+  });
+
+  it('warns where the lock screen cuts', () => {
+    const t = preview(modal({ prefill: { message: 'a'.repeat(200) } }).blocks);
+    expect(t).toContain(`iPhone: (app name) — ${'a'.repeat(150)}…`);
+    expect(t).toContain('cuts the text after about 150 characters (of 200); Android shows it all');
+  });
+
+  it('a custom-only message gives no offline notification; the preview says so', () => {
+    const p = notificationPreview({ elements: [{ MsgType: 'TIMCustomElem', MsgContent: { Data: '{}' } }] });
+    expect(p.looks).toEqual([]);
+    expect(p.warnings.join(' ')).toContain('no notification at all');
+    const withDesc = notificationPreview({ elements: [{ MsgType: 'TIMCustomElem', MsgContent: { Data: '{}', Desc: 'You have a gift' } }] });
+    expect(withDesc.looks[0]).toBe('iPhone: (app name) — You have a gift');
+    expect(notificationPreview({ elements: [{ MsgType: 'TIMImageElem', MsgContent: {} }] }).looks[0]).toBe('iPhone: (app name) — [Image]');
+    expect(notificationPreview({ elements: [{ MsgType: 'TIMTextElem', MsgContent: { Text: 'x' } }], pushFlag: 1 }).warnings.join(' ')).toContain('turned off');
+    expect(notificationPreview({ elements: [{ MsgType: 'TIMTextElem', MsgContent: { Text: 'x' } }], title: 'T'.repeat(60) }).warnings.join(' ')).toContain('title is cut after about 50 characters');
+  });
+});
+
+describe('prefill: the form filled in from a request is the same request again', () => {
+  const drafts: BroadcastDraft[] = [
+    { message: 'Everyone  \n keep spaces ', audience: { kind: 'all' }, lifetimeSeconds: 0 },
+    { message: '新功能', audience: { kind: 'tags', all: ['vip', 'beta'], any: ['a,b'.split(',')[0]!] }, lifetimeSeconds: 7200, sender: 'bot1', note: 'why' },
+    {
+      message: 'Hi',
+      audience: { kind: 'attributes', all: { city: 'Shenzhen', level: 'a=b' }, any: {} },
+      lifetimeSeconds: 604800,
+      offlinePush: { title: 'T', desc: 'D', ext: '{"u":1}', apnsBadgeMode: 1, apnsSound: 's.caf', androidSound: 's', apnsImage: 'https://i.example/x.png' },
+      sendAt: '2026-11-28T01:00:00.000Z',
+    },
+  ];
+
+  it.each(drafts.map((d) => [d.audience.kind, d] as const))('%s', (_kind, draft) => {
+    const view = modal({ mode: 'edit', prefill: prefillFromDraft(draft) });
+    const parsed = draftFromModal(valuesFromModal(view, {}) as never, { attributeNames: ['city', 'level'] });
+    expect(parsed).toEqual({ ok: true, draft });
   });
 });

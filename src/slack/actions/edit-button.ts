@@ -1,6 +1,7 @@
 import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
-import { buildRequestModal, prefillFromDraft } from '../../../views/request-modal.js';
+import { prefillFromDraft } from '../../../views/request-modal.js';
 import type { ListenerDeps } from '../deps.js';
+import { requestFormView } from '../request-form.js';
 import { clickOf, refusalFor, tellPrivately } from './click.js';
 
 /** Edit: the requester reopens the form filled in with the request as it stands. */
@@ -14,17 +15,12 @@ export function editButton(deps: ListenerDeps) {
         await tellPrivately(deps, { respond, client, channel: click.channel, user: click.userId }, refusalFor(pre.refusal, pre.request));
         return;
       }
-      const [ctx, attributeNames] = await Promise.all([deps.viewContext(), deps.attributeNames()]);
-      await client.views.open({
-        trigger_id: click.triggerId,
-        view: buildRequestModal({
-          mode: 'edit',
-          prefill: prefillFromDraft(pre.request.draft),
-          quota: ctx.quota,
-          attributeNames: attributeNames ?? [],
-          privateMetadata: JSON.stringify({ mode: 'edit', requestId: pre.request.id, version: pre.request.version }),
-        }) as never,
+      const view = await requestFormView(deps, {
+        mode: 'edit',
+        prefill: prefillFromDraft(pre.request.draft),
+        privateMetadata: JSON.stringify({ mode: 'edit', requestId: pre.request.id, version: pre.request.version }),
       });
+      await client.views.open({ trigger_id: click.triggerId, view: view as never });
     });
   };
 }

@@ -7,6 +7,7 @@ import { editButton } from './edit-button.js';
 import { homeNewButton } from './home-new-button.js';
 import { markNotSentButton } from './mark-not-sent-button.js';
 import { markSentButton } from './mark-sent-button.js';
+import { previewButton } from './preview-button.js';
 import { rejectButton } from './reject-button.js';
 import { requestAgainButton } from './request-again-button.js';
 
@@ -21,4 +22,5 @@ export function registerActions(app: App, deps: ListenerDeps): void {
   on(ACTIONS.markSent, markSentButton(deps));
   on(ACTIONS.markNotSent, markNotSentButton(deps));
   on(ACTIONS.homeNew, homeNewButton(deps));
+  on(ACTIONS.preview, previewButton(deps));
 }

@@ -1,6 +1,7 @@
 import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
-import { buildRequestModal, prefillFromDraft } from '../../../views/request-modal.js';
+import { prefillFromDraft } from '../../../views/request-modal.js';
 import type { ListenerDeps } from '../deps.js';
+import { requestFormView } from '../request-form.js';
 import { clickOf, refusalFor, tellPrivately } from './click.js';
 
 /** Request again: the requester opens the form filled in from an ended request; it becomes a new one. */
@@ -14,18 +15,9 @@ export function requestAgainButton(deps: ListenerDeps) {
         await tellPrivately(deps, { respond, client, channel: click.channel, user: click.userId }, refusalFor(pre.refusal, pre.request));
         return;
       }
-      const [ctx, attributeNames] = await Promise.all([deps.viewContext(), deps.attributeNames()]);
       const { sendAt: _old, ...draft } = pre.request.draft;
-      await client.views.open({
-        trigger_id: click.triggerId,
-        view: buildRequestModal({
-          mode: 'again',
-          prefill: prefillFromDraft(draft),
-          quota: ctx.quota,
-          attributeNames: attributeNames ?? [],
-          privateMetadata: JSON.stringify({ mode: 'again', requestId: pre.request.id }),
-        }) as never,
-      });
+      const view = await requestFormView(deps, { mode: 'again', prefill: prefillFromDraft(draft), privateMetadata: JSON.stringify({ mode: 'again', requestId: pre.request.id }) });
+      await client.views.open({ trigger_id: click.triggerId, view: view as never });
     });
   };
 }

@@ -1,8 +1,8 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { formatQuota } from '../../../views/format.js';
 import { helpText, statusAnswer, statusList } from '../../../views/replies.js';
-import { buildRequestModal } from '../../../views/request-modal.js';
 import type { ListenerDeps } from '../deps.js';
+import { requestFormView } from '../request-form.js';
 
 const SUBCOMMANDS = new Set(['help', 'quota', 'status']);
 
@@ -43,17 +43,8 @@ export function broadcastCommand(deps: ListenerDeps) {
     await ack();
     await deps.track(async () => {
       try {
-        const [ctx, attributeNames] = await Promise.all([deps.viewContext(), deps.attributeNames().catch(() => undefined)]);
-        await client.views.open({
-          trigger_id: command.trigger_id,
-          view: buildRequestModal({
-            mode: 'new',
-            prefill: text ? { message: text } : {},
-            quota: ctx.quota,
-            attributeNames: attributeNames ?? [],
-            privateMetadata: JSON.stringify({ mode: 'new' }),
-          }) as never,
-        });
+        const view = await requestFormView(deps, { mode: 'new', prefill: text ? { message: text } : {}, privateMetadata: JSON.stringify({ mode: 'new' }) });
+        await client.views.open({ trigger_id: command.trigger_id, view: view as never });
       } catch (error) {
         deps.logger.error('cannot open the request form', { error, user: command.user_id });
         await reply(

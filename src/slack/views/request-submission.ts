@@ -1,6 +1,7 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
+import { fitErrors } from '../../../views/fit.js';
 import { refusalText } from '../../../views/replies.js';
-import { blockErrors, draftFromModal } from '../modal-input.js';
+import { blockErrors, draftFromModal, type StateValues } from '../modal-input.js';
 import type { ListenerDeps } from '../deps.js';
 
 /** What the form was opened for, as its private_metadata says. */
@@ -15,14 +16,20 @@ export function formPurpose(privateMetadata: string): { mode: 'new' | 'edit' | '
 }
 
 /**
- * The request form was submitted (new, edit or request again): check the form's own rules and
- * every push rule, and answer errors at the block where they happened (nothing stored), or store
- * the request (or the edit) and close the form. The notifier posts the card.
+ * The request form was submitted (new, edit or request again): check the form's own rules, every
+ * push rule, the send time and whether the card can show it all, in one pass, and answer every
+ * error at the block where it happened (nothing stored); or store the request (or the edit) and
+ * close the form. The domain checks again when it stores; the notifier posts the card.
  */
 export function requestSubmission(deps: ListenerDeps) {
   return async ({ ack, body, view }: AllMiddlewareArgs & SlackViewMiddlewareArgs<ViewSubmitAction>) => {
     const purpose = formPurpose(view.private_metadata);
-    const parsed = draftFromModal(view.state.values as never, { attributeNames: await deps.attributeNames().catch(() => undefined) });
+    const [attributeNames, ctx] = await Promise.all([deps.attributeNames().catch(() => undefined), deps.viewContext().catch(() => undefined)]);
+    const parsed = draftFromModal(view.state.values as StateValues, {
+      attributeNames,
+      sendAtErrors: (d) => deps.service.decisions.sendAtErrors(d),
+      ...(ctx ? { fitErrors: (d, b) => fitErrors(d, b, ctx) } : {}),
+    });
     if (!parsed.ok) return ack({ response_action: 'errors', errors: parsed.errors });
     const userId = body.user.id;
     let result;
