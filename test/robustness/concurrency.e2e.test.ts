@@ -111,7 +111,7 @@ describe('concurrent decisions across two instances', () => {
       const clicked = clicks.filter((c) => c.user === user).length;
       expect(told.filter((t) => t.user === user)).toHaveLength(user === winner ? clicked - 1 : clicked);
     }
-    expect(told.every((t) => t.text.includes('never be pushed twice'))).toBe(true);
+    expect(told.every((t) => /never pushed twice/.test(t.text))).toBe(true);
     // One thread reply about the push, not one per instance.
     expect(threadOf(fake, r.id).filter((m) => /TaskId/.test(textOf(m)))).toHaveLength(1);
   });
@@ -210,10 +210,10 @@ describe('concurrent decisions across two instances', () => {
     expect(await h2.app.service.quotaStatus()).toMatchObject({ used: 1, limit: 1, exhausted: true });
 
     const refusedBy = refused.id === a.id ? APPROVER : APPROVER_2;
-    const told = await fake.waitFor(() => toldPrivately(fake, refusedBy).find((t) => /quota is used up/.test(t)), {
+    const told = await fake.waitFor(() => toldPrivately(fake, refusedBy).find((t) => /quota/.test(t)), {
       what: 'the quota refusal',
     });
-    expect(told).toContain('nothing was pushed');
+    expect(told).toMatch(/nothing was pushed/i);
     expect(refused.approvals).toEqual([]);
     // Its card drops the Approve button until the quota resets (then it can be approved again).
     await fake.waitFor(() => !hasApproveButton(cardOf(fake, refused.id)), { what: 'the Approve button to go' });

@@ -117,7 +117,7 @@ describe('transient errors and timeouts', () => {
       expect(text).toMatch(/the push MAY have gone out/);
       expect(text).toMatch(/no answer within the response timeout/);
       expect(text).toMatch(/console/);
-      expect(text).toMatch(/will not push this again by itself/);
+      expect(text).toMatch(/never pushes it again by itself/);
 
       const stored = (await slow.request(request.id))!;
       expect(stored.state).toBe('unknown');

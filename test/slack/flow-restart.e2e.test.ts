@@ -101,7 +101,7 @@ describe('restart between request and approval (SQLite store)', () => {
     const after = await start(storeUrl);
     const unknownReply = await waitForThreadReply(after, inFlight.id, /Outcome unknown/);
     expect(textOf(unknownReply)).toMatch(/stopped/);
-    expect(textOf(unknownReply)).toMatch(/will not push this again by itself/);
+    expect(textOf(unknownReply)).toMatch(/never pushes it again by itself/);
     expect(await stateOf(after, inFlight.id)).toBe('unknown');
     expect(textOf(after.card(inFlight.id))).toMatch(/Outcome unknown/);
     expect(buttonsOf(after.card(inFlight.id)).map((b) => b.action_id)).toEqual(['mark_sent', 'mark_not_sent']);

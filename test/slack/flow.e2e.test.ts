@@ -71,7 +71,7 @@ describe('request → approval card', () => {
 
     const card = h.card(request.id)!;
     const text = textOf(card);
-    expect(text).toMatch(/EVERYONE/);
+    expect(text).toMatch(/every user/i);
     expect(text).toContain('Hello from the slash command');
     // First request of this harness: nothing pushed yet today.
     expect(text).toMatch(/0 of 100 pushes used today/);
@@ -85,7 +85,7 @@ describe('request → approval card', () => {
     expect(buttons.map((b) => b.action_id)).toEqual(expect.arrayContaining(['approve', 'reject', 'edit', 'cancel']));
     for (const b of buttons) expect(b.value).toBe(`${request.id}:${request.version}`);
     const approve = buttons.find((b) => b.action_id === 'approve')!;
-    expect(approve.confirm.text.text).toMatch(/EVERY user/);
+    expect(approve.confirm.text.text).toMatch(/every user/i);
 
     const told = await waitForDm(h, REQUESTER, /waiting for approval/);
     expect(textOf(told)).toContain(`<#${APPROVAL_CHANNEL}>`);
