@@ -180,7 +180,14 @@ export async function buildApp(config: Config, o: BuildOptions = {}): Promise<Ru
     };
   };
 
-  const notifier = new Notifier({ client: app.client, service, approvalChannel: config.APPROVAL_CHANNEL_ID, logger, viewContext });
+  const notifier = new Notifier({
+    client: app.client,
+    service,
+    approvalChannel: config.APPROVAL_CHANNEL_ID,
+    logger,
+    viewContext,
+    holdWhile: (id) => service.runner.untilSending(id),
+  });
   kicks.add((r) => void notifier.kick(r.id));
 
   const pending = new Set<Promise<unknown>>();

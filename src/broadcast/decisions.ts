@@ -211,7 +211,7 @@ export class Decisions {
       if (refusal === 'held') {
         // "Send now anyway" on a request held for quiet hours: claim it at once.
         const next = withEvent(r, 'claimed', now, { by: input.userId, note: 'send now anyway' }, { lease: runner.leaseFor(now), quotaDay: day });
-        return next ? { next, effects: { reserve: this.o.quota.reserveEffect(day), slot: runner.slotEffect(now) } } : { refuse: 'already_decided' };
+        return next ? { next, effects: runner.claimEffects(next, now, day) } : { refuse: 'already_decided' };
       }
       if (refusal) return { refuse: refusal };
       const approvals = [...r.approvals, { userId: input.userId, at: now.toISOString(), version: input.version }];
@@ -234,12 +234,12 @@ export class Decisions {
         lease: runner.leaseFor(now),
         quotaDay: day,
       });
-      return next ? { next, effects: { reserve: this.o.quota.reserveEffect(day), slot: runner.slotEffect(now) } } : { refuse: 'already_decided' };
+      return next ? { next, effects: runner.claimEffects(next, now, day) } : { refuse: 'already_decided' };
     });
     if (!result.ok && result.refusal === 'quota_exhausted') quota = await this.o.quota.status(now).catch(() => undefined);
     if (!result.ok) return { ...result, ...(quota ? { quota } : {}) };
     const r = result.request;
-    if (r.state !== 'approved') {
+    if (r.state !== 'approved' && r.state !== 'sending') {
       this.o.log.info(r.state === 'scheduled' ? 'broadcast approved for later' : 'approval recorded', {
         requestId: r.id,
         approver: input.userId,

@@ -47,6 +47,8 @@ export interface UnrecordedResult {
  */
 export class PushRunner {
   private readonly working = new Map<string, Promise<BroadcastRequest | undefined>>();
+  /** Resolves once the push of a request has left the 'approved' state (stored 'sending', or given up). */
+  private readonly leaving = new Map<string, { done: Promise<void>; resolve: () => void }>();
   private readonly unrecorded = new Map<string, PushOutcome>();
   private claiming = true;
   private giveUp = false;
@@ -74,6 +76,21 @@ export class PushRunner {
     return { key: SLOT_KEY, gapMs: this.o.settings.minPushGapMs, nowMs: now.getTime() };
   }
 
+  /**
+   * The effects of claiming a request for a push: count it against the quota of `day` and reserve
+   * a push slot, in the same write; when the slot is free at once, that write already stores
+   * 'sending' (the push then leaves without another store round trip).
+   */
+  claimEffects(claimed: BroadcastRequest, now: Date, day: string): WriteEffects {
+    const slot = this.slotEffect(now);
+    const ready = isBoundToApproval(claimed) ? withEvent(claimed, 'sending', now, {}, { sendingAt: now.toISOString(), lease: this.leaseFor(now) }) : undefined;
+    if (ready) {
+      const { rev: _rev, ...readyDoc } = ready;
+      slot.readyDoc = readyDoc;
+    }
+    return { reserve: this.o.quota.reserveEffect(day), slot };
+  }
+
   isWorking(id: string): boolean {
     return this.working.has(id);
   }
@@ -86,13 +103,28 @@ export class PushRunner {
   start(request: BroadcastRequest, slotAt: number | undefined): Promise<BroadcastRequest | undefined> {
     const existing = this.working.get(request.id);
     if (existing) return existing;
+    let resolve!: () => void;
+    const done = new Promise<void>((r) => (resolve = r));
+    this.leaving.set(request.id, { done, resolve });
     const work = this.run(request, slotAt ?? this.o.clock.now().getTime() + this.o.settings.minPushGapMs).catch((error: unknown) => {
       this.o.log.error('push run failed', { requestId: request.id, error });
       return undefined;
     });
     this.working.set(request.id, work);
-    void work.finally(() => this.working.delete(request.id));
+    void work.finally(() => {
+      this.working.delete(request.id);
+      this.leaving.get(request.id)?.resolve();
+      this.leaving.delete(request.id);
+    });
     return work;
+  }
+
+  /**
+   * While this instance is about to push a request, resolves once 'sending' is stored: the notifier
+   * waits for it, so rendering the card never delays the push (undefined when nothing is pending).
+   */
+  untilSending(id: string): Promise<void> | undefined {
+    return this.leaving.get(id)?.done;
   }
 
   private async run(claimed: BroadcastRequest, slotAt: number): Promise<BroadcastRequest | undefined> {
@@ -101,24 +133,34 @@ export class PushRunner {
     const renew = setInterval(() => void this.renew(id), Math.max(200, Math.floor(this.o.settings.leaseMs / 3)));
     renew.unref();
     try {
-      const wait = slotAt - this.o.clock.now().getTime();
-      if (wait > 0) await this.o.clock.sleep(wait);
-      let sending;
-      try {
-        sending = await this.o.requests.update(id, (r) => {
-          if (r.state !== 'approved' || r.lease?.owner !== this.instanceId) return { refuse: 'lost' as const };
-          // Approval is bound to the exact payload: a body that no longer matches its approval never leaves.
-          if (!isBoundToApproval(r)) return { refuse: 'unbound' as const };
-          const now = this.o.clock.now();
-          const next = withEvent(r, 'sending', now, {}, { sendingAt: now.toISOString(), lease: this.leaseFor(now) });
-          return next ? { next } : { refuse: 'lost' as const };
-        });
-      } catch (error) {
-        // Nothing has left. If `sending` was stored after all, its lease runs out and it is reported
-        // as unknown; if not, the lease runs out and it goes back to pending. Never a push here.
-        log.error('could not store "sending"; not pushing', { requestId: id, error });
-        return undefined;
+      let sending: { ok: true; request: BroadcastRequest } | Awaited<ReturnType<Requests['update']>>;
+      if (claimed.state === 'sending') {
+        // The claim found the push slot free and already stored 'sending'.
+        sending = { ok: true, request: claimed };
+      } else {
+        const wait = slotAt - this.o.clock.now().getTime();
+        if (wait > 0) await this.o.clock.sleep(wait);
+        try {
+          sending = await this.o.requests.update(
+            id,
+            (r) => {
+              if (r.state !== 'approved' || r.lease?.owner !== this.instanceId) return { refuse: 'lost' as const };
+              // Approval is bound to the exact payload: a body that no longer matches its approval never leaves.
+              if (!isBoundToApproval(r)) return { refuse: 'unbound' as const };
+              const now = this.o.clock.now();
+              const next = withEvent(r, 'sending', now, {}, { sendingAt: now.toISOString(), lease: this.leaseFor(now) });
+              return next ? { next } : { refuse: 'lost' as const };
+            },
+            { known: claimed },
+          );
+        } catch (error) {
+          // Nothing has left. If `sending` was stored after all, its lease runs out and it is reported
+          // as unknown; if not, the lease runs out and it goes back to pending. Never a push here.
+          log.error('could not store "sending"; not pushing', { requestId: id, error });
+          return undefined;
+        }
       }
+      this.leaving.get(id)?.resolve();
       if (!sending.ok) {
         if (sending.reason === 'refused' && sending.refusal === 'unbound') {
           log.error('payload differs from what was approved; not pushing', { requestId: id });
@@ -164,8 +206,11 @@ export class PushRunner {
   /** Record a push outcome; retried while the process lives, because the push has happened (or may have). */
   private async record(request: BroadcastRequest, outcome: PushOutcome): Promise<BroadcastRequest | undefined> {
     this.unrecorded.set(request.id, outcome);
-    const done = await this.persistently(`record the push result of ${request.id}`, () =>
-      this.o.requests.update(request.id, (r) => {
+    let known: BroadcastRequest | undefined = request;
+    const done = await this.persistently(`record the push result of ${request.id}`, () => {
+      const o = known ? { known } : {};
+      known = undefined;
+      return this.o.requests.update(request.id, (r) => {
         const mine = r.state === 'sending' && r.lease?.owner === this.instanceId;
         // Our lease ran out meanwhile and the request was reported unknown: a real answer settles it.
         const late = (r.state === 'unknown' && !r.resolution) || (r.state === 'not_sent' && outcome.kind === 'sent');
@@ -190,8 +235,8 @@ export class PushRunner {
           { result, lease: undefined },
         );
         return next ? { next, effects } : { refuse: 'recorded' as const };
-      }),
-    );
+      }, o);
+    });
     this.unrecorded.delete(request.id);
     if (!done.ok) {
       this.o.log.warn('push result not recorded: the request had moved on', { requestId: request.id, outcome: outcome.kind });
@@ -297,9 +342,9 @@ export class PushRunner {
           lease: this.leaseFor(now),
           quotaDay: day,
         });
-        return next ? { next, effects: { reserve: this.o.quota.reserveEffect(day), slot: this.slotEffect(now) } } : { refuse: 'not_due' as const };
+        return next ? { next, effects: this.claimEffects(next, now, day) } : { refuse: 'not_due' as const };
       });
-      if (claim.ok && claim.request.state === 'approved') {
+      if (claim.ok && (claim.request.state === 'approved' || claim.request.state === 'sending')) {
         started++;
         void this.start(claim.request, claim.slotAt);
       } else if (!claim.ok && claim.reason === 'limit') {

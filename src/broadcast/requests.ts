@@ -69,6 +69,11 @@ export function withEvent(
   return next;
 }
 
+function withoutRev(r: BroadcastRequest): RequestDoc {
+  const { rev: _rev, ...doc } = r;
+  return doc;
+}
+
 const READ_BACK_DELAYS_MS = [50, 100, 200, 400, 800, 1500, 2500];
 
 /**
@@ -102,48 +107,58 @@ export class Requests {
   async update<R extends string>(
     id: string,
     decide: (r: BroadcastRequest) => Change<R>,
-    o: { quiet?: boolean } = {},
+    /** `known`: the request as this caller last wrote it, tried first without reading (one round trip less). */
+    o: { quiet?: boolean; known?: BroadcastRequest } = {},
   ): Promise<UpdateResult<R>> {
+    let known = o.known;
     for (let round = 0; ; round++) {
-      const found = await this.store.getRequest(id);
+      const found = known ? { rev: known.rev, data: withoutRev(known) } : await this.store.getRequest(id);
+      known = undefined;
       if (!found) return { ok: false, reason: 'not_found' };
       const current: BroadcastRequest = { ...found.data, rev: found.rev };
       const change = decide(current);
       if ('refuse' in change) return { ok: false, reason: 'refused', refusal: change.refuse, request: current };
       const writeId = randomBytes(6).toString('hex');
-      const { rev: _rev, ...doc } = { ...change.next, writeId };
-      let result;
+      const doc = { ...withoutRev(change.next), writeId };
+      // The alternative written when the push slot is free at once carries the same stamp.
+      let effects = change.effects;
+      if (effects?.slot?.readyDoc) effects = { ...effects, slot: { ...effects.slot, readyDoc: { ...effects.slot.readyDoc, writeId } } };
+      let written: BroadcastRequest | undefined;
+      let slotAt: number | undefined;
       try {
-        result = await this.store.writeRequest(found, doc, change.effects);
+        const result = await this.store.writeRequest(found, doc, effects);
+        if (!result.ok) {
+          if (result.reason === 'limit') return { ok: false, reason: 'limit', request: current };
+          continue; // conflict: someone else wrote first; decide again on the latest record.
+        }
+        written = { ...(result.wroteReady ? effects!.slot!.readyDoc! : doc), rev: found.rev + 1 };
+        slotAt = result.slotAt;
       } catch (error) {
         if (!(error instanceof StoreUnavailableError)) throw error;
         const landed = await this.readBack(id, writeId, error);
-        if (landed) result = { ok: true as const, ...(landed.slotAt !== undefined ? { slotAt: landed.slotAt } : {}) };
-        else if (round < 3) continue; // it did not land: decide again on what is there now
-        else throw error;
+        if (!landed) {
+          if (round < 3) continue; // it did not land: decide again on what is there now
+          throw error;
+        }
+        // It landed; the slot it reserved cannot be read back, so the caller waits the full spacing.
+        written = { ...landed.data, rev: landed.rev };
       }
-      if (result.ok) {
-        const written: BroadcastRequest = { ...doc, rev: found.rev + 1 };
-        if (!o.quiet) this.o.onChange?.(written);
-        return { ok: true, request: written, ...(result.slotAt !== undefined ? { slotAt: result.slotAt } : {}) };
-      }
-      if (result.reason === 'limit') return { ok: false, reason: 'limit', request: current };
-      // conflict: someone else wrote first; decide again on the latest record.
+      if (!o.quiet) this.o.onChange?.(written);
+      return { ok: true, request: written, ...(slotAt !== undefined ? { slotAt } : {}) };
     }
   }
 
   /**
    * After a store error in a write: read until the store answers, and tell whether the write with
-   * `writeId` landed. A slot reserved by a write that landed cannot be read back, so the caller
-   * waits the full spacing instead (slotAt: now + gap is conservative and provided by the caller).
+   * `writeId` landed (and return the record as it landed).
    */
-  private async readBack(id: string, writeId: string, cause: unknown): Promise<{ slotAt?: number } | false> {
+  private async readBack(id: string, writeId: string, cause: unknown): Promise<{ rev: number; data: RequestDoc } | false> {
     const sleep = this.o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
     for (const delay of READ_BACK_DELAYS_MS) {
       await sleep(delay);
       try {
         const found = await this.store.getRequest(id);
-        return found?.data.writeId === writeId ? {} : false;
+        return found?.data.writeId === writeId ? found : false;
       } catch (error) {
         if (!(error instanceof StoreUnavailableError)) throw error;
       }

@@ -74,6 +74,8 @@ export class Notifier {
       logger: Logger;
       /** The view context of the moment (quota, approvers, audience size...). */
       viewContext: (r: BroadcastRequest) => Promise<ViewContext>;
+      /** A push about to leave for this request: deliver after it did (at most briefly), so Slack never delays a push. */
+      holdWhile?: (requestId: string) => Promise<void> | undefined;
     },
   ) {}
 
@@ -86,6 +88,8 @@ export class Notifier {
       return existing;
     }
     const run = (async () => {
+      const hold = this.o.holdWhile?.(requestId);
+      if (hold) await Promise.race([hold, new Promise((r) => setTimeout(r, 250).unref())]);
       do {
         this.again.delete(requestId);
         await this.deliverOnce(requestId).catch((error: unknown) => this.o.logger.warn('notification delivery stopped; will retry', { requestId, error }));

@@ -95,6 +95,8 @@ describe('ownership leases', () => {
     // path with a runner that never runs (approve, but drop the push by stopping A first).
     const runner = a.service.runner as unknown as { start: (...args: unknown[]) => Promise<undefined> };
     runner.start = async () => undefined;
+    // Another push holds the slot for a minute, so the claim stays 'approved' (not yet 'sending').
+    await a.store.reserveSlot('push-slot', 0, a.clock.now().getTime() + 60_000);
     expect((await a.service.decisions.approve({ requestId: r.id, version: r.version, userId: APPROVER, isApprover: true })).ok).toBe(true);
     expect((await a.service.quotaStatus()).used).toBe(1);
     const b = await setup({ store: shared(a.store), clock: a.clock, instanceId: 'B' });

@@ -113,6 +113,7 @@ describe('Slack failures after an approval', () => {
     await h1.stop();
     harnesses.splice(harnesses.indexOf(h1), 1);
     const callsAtStop = fake.calls.length;
+    fake.clearFaults();
     // Still failing when the next instance first tries.
     fake.failNext('chat.update', 1, { status: 500 });
 

@@ -64,7 +64,9 @@ export function indexOps(id: string, before: RequestIndex | undefined, after: Re
 }
 
 // KEYS[1] = the request; KEYS[2..] = keys used by ops and effects (referred to by position).
-// ARGV[1] = 'create' | expected rev; ARGV[2] = the document JSON; ARGV[3] = ops; ARGV[4] = effects.
+// ARGV[1] = 'create' | expected rev; ARGV[2] = the document JSON; ARGV[3] = its index ops;
+// ARGV[4] = effects; ARGV[5], ARGV[6] = the document and ops to write instead when the push slot is
+// free at once (or ''). A script cannot roll back, so every check comes before the first write.
 const WRITE = `
 local rev = redis.call('HGET', KEYS[1], 'rev')
 if ARGV[1] == 'create' then
@@ -82,12 +84,27 @@ end
 local function put(k, n) redis.call('SET', KEYS[k], '{"value":' .. string.format('%d', n) .. '}') end
 if fx.reserve then
   if fx.reserve.unless and num(fx.reserve.unless) > 0 then return {-1} end
-  local n = num(fx.reserve.k)
-  if n >= tonumber(fx.reserve.limit) then return {-1} end
-  put(fx.reserve.k, n + 1)
+  if num(fx.reserve.k) >= tonumber(fx.reserve.limit) then return {-1} end
 end
-redis.call('HSET', KEYS[1], 'rev', tonumber(rev) + 1, 'data', ARGV[2])
-for _, op in ipairs(cjson.decode(ARGV[3])) do
+local slot = nil
+local ready = false
+if fx.slot then
+  local now = tonumber(fx.slot.now)
+  slot = now
+  local cur = redis.call('GET', KEYS[fx.slot.k])
+  if cur then slot = math.max(now, tonumber(cjson.decode(cur).value) + tonumber(fx.slot.gap)) end
+  put(fx.slot.k, slot)
+  ready = ARGV[5] ~= nil and ARGV[5] ~= '' and slot <= now
+end
+local doc = ARGV[2]
+local ops = ARGV[3]
+if ready then
+  doc = ARGV[5]
+  ops = ARGV[6]
+end
+if fx.reserve then put(fx.reserve.k, num(fx.reserve.k) + 1) end
+redis.call('HSET', KEYS[1], 'rev', tonumber(rev) + 1, 'data', doc)
+for _, op in ipairs(cjson.decode(ops)) do
   local c = op[1]
   local k = KEYS[op[2]]
   if c == 'ZADD' then redis.call('ZADD', k, op[3], op[4])
@@ -97,14 +114,7 @@ for _, op in ipairs(cjson.decode(ARGV[3])) do
 end
 if fx.release then put(fx.release, math.max(0, num(fx.release) - 1)) end
 if fx.flag then put(fx.flag, num(fx.flag) + 1) end
-if fx.slot then
-  local now = tonumber(fx.slot.now)
-  local slot = now
-  local cur = redis.call('GET', KEYS[fx.slot.k])
-  if cur then slot = math.max(now, tonumber(cjson.decode(cur).value) + tonumber(fx.slot.gap)) end
-  put(fx.slot.k, slot)
-  return {1, string.format('%d', slot)}
-end
+if slot then return {1, string.format('%d', slot), ready and 1 or 0} end
 return {1}`;
 
 const INCREMENT_BELOW = `
@@ -233,10 +243,13 @@ export class RedisStore implements Store {
       if (i < 0) i = keys.push(key) - 1;
       return i + 1; // Lua is 1-based
     };
-    const ops = indexOps(id, before, this.indexOf(doc)).map((op) => {
-      const [c, key, ...rest] = op;
-      return [c, at(key), ...rest.map(String)];
-    });
+    const opsFor = (d: RequestDoc) =>
+      indexOps(id, before, this.indexOf(d)).map((op) => {
+        const [c, key, ...rest] = op;
+        return [c, at(key), ...rest.map(String)];
+      });
+    const ops = opsFor(doc);
+    const ready = effects.slot?.readyDoc;
     const fx: Record<string, unknown> = {};
     if (effects.reserve) {
       fx.reserve = {
@@ -253,9 +266,14 @@ export class RedisStore implements Store {
       JSON.stringify(doc),
       JSON.stringify(ops),
       JSON.stringify(Object.keys(fx).length ? fx : { none: true }),
+      ready ? JSON.stringify(ready) : '',
+      ready ? JSON.stringify(opsFor(ready)) : '[]',
     ]);
     const status = Number(reply[0]);
-    if (status === 1) return reply[1] !== undefined ? { ok: true, slotAt: Number(reply[1]) } : { ok: true };
+    if (status === 1) {
+      if (reply[1] === undefined) return { ok: true };
+      return { ok: true, slotAt: Number(reply[1]), ...(Number(reply[2]) === 1 ? { wroteReady: true } : {}) };
+    }
     return { ok: false, reason: status === -1 ? 'limit' : 'conflict' };
   }
 

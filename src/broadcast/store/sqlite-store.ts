@@ -1,8 +1,9 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
 import Keyv from 'keyv';
 import KeyvSqlite from '@keyv/sqlite';
-import sqlite3 from 'sqlite3';
 import {
   NAMESPACE,
   StoreUnavailableError,
@@ -22,6 +23,8 @@ export const KEYV_TABLE = 'keyv';
 const REQUESTS = 'requests';
 
 const SCHEMA = [
+  // Exactly the table @keyv/sqlite creates, so either side may create it first.
+  `CREATE TABLE IF NOT EXISTS ${KEYV_TABLE}(key VARCHAR(255) PRIMARY KEY, value TEXT )`,
   `CREATE TABLE IF NOT EXISTS ${REQUESTS} (
      id TEXT PRIMARY KEY, rev INTEGER NOT NULL, state TEXT NOT NULL, created_ms INTEGER NOT NULL,
      requester TEXT NOT NULL, task_id TEXT, dedup_key TEXT, sent_ms INTEGER,
@@ -63,75 +66,82 @@ function indexValues(ix: RequestIndex): unknown[] {
 }
 
 type Row = { rev: number; data: string };
+type PageRow = Row & { id: string; created_ms: number };
 const toVersioned = (row: Row): Versioned<RequestDoc> => ({ rev: row.rev, data: JSON.parse(row.data) as RequestDoc });
 
+/** Run one synchronous database step; any SQLite failure becomes StoreUnavailableError. */
+function guarded<T>(what: () => T): T {
+  try {
+    return what();
+  } catch (error) {
+    throw storeError('SQLite store error', error);
+  }
+}
+
 /**
- * SQLite through @keyv/sqlite's connection (one driver, one connection). The database runs in WAL
- * mode so a read-only reader (the audit export) can read while the app writes; a second app
- * instance is refused by an exclusive lock on a sidecar file, which the OS releases when the
- * process dies. Every statement goes through one queue, so a multi-statement transaction on the
- * shared connection can never interleave with another caller's statement.
+ * SQLite: the requests table and the counters on Keyv's table, through better-sqlite3 (synchronous,
+ * so a transaction is a plain function call that nothing can interleave with, and a statement costs
+ * microseconds instead of a thread-pool round trip; the approval path makes several). Keyv reads and
+ * writes its own values through @keyv/sqlite on a second connection. The database runs in WAL mode,
+ * so a read-only reader (the audit export) can read while the app writes, and with
+ * synchronous = FULL, so a commit is on disk before the app acts on it (`sending` must survive a
+ * power cut). A second app instance is refused by an exclusive lock on a sidecar file, which the
+ * operating system releases when the process dies, so a restart after a crash never waits.
  */
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly statements = new Map<string, Database.Statement>();
 
   private constructor(
+    private readonly db: Database.Database,
     private readonly keyv: Keyv,
-    private readonly adapter: KeyvSqlite,
-    private readonly lock: sqlite3.Database | undefined,
+    private readonly lock: Database.Database | undefined,
     private readonly indexOf: (doc: RequestDoc) => RequestIndex,
+    private readonly scratch: string | undefined,
   ) {}
 
+  /** `:memory:` is a throw-away database in a temporary file (Keyv's connection must see the same data). */
   static async open(path: string, indexOf: (doc: RequestDoc) => RequestIndex): Promise<SqliteStore> {
-    const inMemory = path === ':memory:';
-    let lock: sqlite3.Database | undefined;
-    if (!inMemory) {
-      mkdirSync(dirname(path), { recursive: true });
-      lock = await holdWriterLock(`${path}.writer-lock`, path);
+    const scratch = path === ':memory:' ? mkdtempSync(join(tmpdir(), 'tim-broadcast-memory-')) : undefined;
+    const file = scratch ? join(scratch, 'store.sqlite') : path;
+    let lock: Database.Database | undefined;
+    let db: Database.Database | undefined;
+    try {
+      if (!scratch) {
+        mkdirSync(dirname(file), { recursive: true });
+        lock = holdWriterLock(`${file}.writer-lock`, file);
+      }
+      db = new Database(file, { timeout: 2000 });
+      db.pragma('journal_mode = WAL');
+      // FULL: a commit is on disk before we act on it. A scratch database needs no durability.
+      db.pragma(scratch ? 'synchronous = OFF' : 'synchronous = FULL');
+      for (const sql of SCHEMA) db.exec(sql);
+    } catch (error) {
+      db?.close();
+      lock?.close();
+      if (scratch) rmSync(scratch, { recursive: true, force: true });
+      if (error instanceof StoreUnavailableError) throw error;
+      throw storeError(`Cannot open the SQLite store ${path}`, error);
     }
-    // busyTimeout: a reader's brief lock never fails a write.
-    const adapter = new KeyvSqlite({ uri: `sqlite://${path}`, table: KEYV_TABLE, busyTimeout: 2000 });
+    const adapter = new KeyvSqlite({ uri: `sqlite://${file}`, table: KEYV_TABLE, busyTimeout: 2000 });
     adapter.on('error', () => {
-      /* surfaced through the failing query */
+      /* surfaced through the failing call */
     });
     const keyv = new Keyv({ store: adapter, namespace: NAMESPACE, serialize: JSON.stringify, deserialize: (s: string) => JSON.parse(s), throwOnErrors: true });
     keyv.on('error', () => {
       /* thrown to the caller because throwOnErrors is set */
     });
-    const store = new SqliteStore(keyv, adapter, lock, indexOf);
-    try {
-      if (!inMemory) {
-        await adapter.query('PRAGMA journal_mode = WAL');
-        // FULL: a commit is on disk before we act on it; `sending` must survive a power cut.
-        await adapter.query('PRAGMA synchronous = FULL');
-      }
-      for (const sql of SCHEMA) await adapter.query(sql);
-    } catch (error) {
-      await adapter.disconnect().catch(() => undefined);
-      await closeDb(lock);
-      throw storeError(`Cannot open the SQLite store ${path}`, error);
+    return new SqliteStore(db, keyv, lock, indexOf, scratch);
+  }
+
+  /** A cached prepared statement. */
+  private st(sql: string): Database.Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
     }
-    return store;
-  }
-
-  /** Run `work` alone on the connection. */
-  private exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(work, work);
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
-  private async raw<T = Record<string, unknown>>(sql: string, ...params: unknown[]): Promise<T[]> {
-    try {
-      return (await this.adapter.query(sql, ...params)) as T[];
-    } catch (error) {
-      throw storeError('SQLite store error', error);
-    }
-  }
-
-  private sql<T = Record<string, unknown>>(sql: string, ...params: unknown[]): Promise<T[]> {
-    return this.exclusive(() => this.raw<T>(sql, ...params));
+    return s;
   }
 
   private physical(key: string): string {
@@ -139,71 +149,60 @@ export class SqliteStore implements Store {
   }
 
   async createRequest(doc: RequestDoc): Promise<boolean> {
-    const rows = await this.sql(
-      `INSERT INTO ${REQUESTS}(id, rev, ${INDEX_COLUMNS}, data) VALUES(?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT(id) DO NOTHING RETURNING id`,
-      doc.id,
-      ...indexValues(this.indexOf(doc)),
-      JSON.stringify(doc),
+    return guarded(
+      () =>
+        this.st(`INSERT INTO ${REQUESTS}(id, rev, ${INDEX_COLUMNS}, data) VALUES(?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`).run(
+          doc.id,
+          ...indexValues(this.indexOf(doc)),
+          JSON.stringify(doc),
+        ).changes === 1,
     );
-    return rows.length === 1;
   }
 
   async getRequest(id: string): Promise<Versioned<RequestDoc> | undefined> {
-    const rows = await this.sql<Row>(`SELECT rev, data FROM ${REQUESTS} WHERE id = ?`, id);
-    return rows[0] ? toVersioned(rows[0]) : undefined;
+    const row = guarded(() => this.st(`SELECT rev, data FROM ${REQUESTS} WHERE id = ?`).get(id) as Row | undefined);
+    return row ? toVersioned(row) : undefined;
+  }
+
+  private update(id: string, expectedRev: number, doc: RequestDoc): boolean {
+    return (
+      this.st(
+        `UPDATE ${REQUESTS} SET rev = rev + 1, state = ?, created_ms = ?, requester = ?, task_id = ?, dedup_key = ?, sent_ms = ?,
+           outbox_due_ms = ?, lease_until_ms = ?, expires_ms = ?, schedule_ms = ?, data = ?
+         WHERE id = ? AND rev = ?`,
+      ).run(...indexValues(this.indexOf(doc)), JSON.stringify(doc), id, expectedRev).changes === 1
+    );
   }
 
   async writeRequest(current: Versioned<RequestDoc>, doc: RequestDoc, effects: WriteEffects = {}): Promise<WriteResult> {
     const id = current.data.id;
-    const expectedRev = current.rev;
-    const update = () =>
-      this.raw(
-        `UPDATE ${REQUESTS} SET rev = rev + 1, state = ?, created_ms = ?, requester = ?, task_id = ?, dedup_key = ?, sent_ms = ?,
-           outbox_due_ms = ?, lease_until_ms = ?, expires_ms = ?, schedule_ms = ?, data = ?
-         WHERE id = ? AND rev = ? RETURNING id`,
-        ...indexValues(this.indexOf(doc)),
-        JSON.stringify(doc),
-        id,
-        expectedRev,
-      );
-    if (!effects.reserve && !effects.release && !effects.flag && !effects.slot) {
-      const rows = await this.exclusive(update);
-      return rows.length === 1 ? { ok: true } : { ok: false, reason: 'conflict' };
-    }
-    return this.exclusive(async () => {
-      await this.raw('BEGIN IMMEDIATE');
-      try {
-        if ((await update()).length !== 1) {
-          await this.raw('ROLLBACK');
-          return { ok: false, reason: 'conflict' } as const;
-        }
-        if (effects.reserve) {
-          const r = effects.reserve;
-          const blocked = r.unlessSet ? (await this.counterRaw(r.unlessSet)) > 0 : false;
-          if (blocked || (await this.incrementBelowRaw(r.key, r.limit)) === null) {
-            await this.raw('ROLLBACK');
-            return { ok: false, reason: 'limit' } as const;
-          }
-        }
-        if (effects.release) await this.addRaw(effects.release.key, -1);
-        if (effects.flag) await this.addRaw(effects.flag.key, 1);
-        const slotAt = effects.slot ? await this.reserveSlotRaw(effects.slot.key, effects.slot.gapMs, effects.slot.nowMs) : undefined;
-        await this.raw('COMMIT');
-        return slotAt === undefined ? ({ ok: true } as const) : ({ ok: true, slotAt } as const);
-      } catch (error) {
-        await this.raw('ROLLBACK').catch(() => undefined);
-        throw storeError('SQLite store error', error);
+    // One transaction: the request and its counter effects land together or not at all.
+    const write = this.db.transaction((): WriteResult => {
+      let slotAt: number | undefined;
+      if (effects.slot) slotAt = this.reserveSlotNow(effects.slot.key, effects.slot.gapMs, effects.slot.nowMs);
+      const ready = effects.slot?.readyDoc && slotAt !== undefined && slotAt <= effects.slot.nowMs;
+      if (!this.update(id, current.rev, ready ? effects.slot!.readyDoc! : doc)) throw new Rollback('conflict');
+      if (effects.reserve) {
+        const r = effects.reserve;
+        const blocked = r.unlessSet ? this.counterNow(r.unlessSet) > 0 : false;
+        if (blocked || this.incrementBelowNow(r.key, r.limit) === null) throw new Rollback('limit');
       }
+      if (effects.release) this.addNow(effects.release.key, -1);
+      if (effects.flag) this.addNow(effects.flag.key, 1);
+      return slotAt === undefined ? { ok: true } : { ok: true, slotAt, ...(ready ? { wroteReady: true } : {}) };
     });
+    try {
+      return write.immediate();
+    } catch (error) {
+      if (error instanceof Rollback) return { ok: false, reason: error.reason };
+      throw storeError('SQLite store error', error);
+    }
   }
 
   async due(index: DueIndex, nowMs: number, limit: number): Promise<string[]> {
     const column = DUE_COLUMN[index];
-    const rows = await this.sql<{ id: string }>(
-      `SELECT id FROM ${REQUESTS} WHERE ${column} IS NOT NULL AND ${column} <= ? ORDER BY ${column} LIMIT ?`,
-      nowMs,
-      limit,
+    const rows = guarded(
+      () => this.st(`SELECT id FROM ${REQUESTS} WHERE ${column} IS NOT NULL AND ${column} <= ? ORDER BY ${column} LIMIT ?`).all(nowMs, limit) as Array<{ id: string }>,
     );
     return rows.map((r) => r.id);
   }
@@ -219,138 +218,114 @@ export class SqliteStore implements Store {
       where.push(`state IN (${q.states.map(() => '?').join(', ')})`);
       params.push(...q.states);
     }
-    const rows = await this.sql<Row>(
-      `SELECT rev, data FROM ${REQUESTS} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_ms DESC, id DESC LIMIT ?`,
-      ...params,
-      q.limit,
-    );
-    return rows.map(toVersioned);
+    const sql = `SELECT rev, data FROM ${REQUESTS} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_ms DESC, id DESC LIMIT ?`;
+    return guarded(() => this.st(sql).all(...params, q.limit) as Row[]).map(toVersioned);
   }
 
   async idByTaskId(taskId: string): Promise<string | undefined> {
-    const rows = await this.sql<{ id: string }>(`SELECT id FROM ${REQUESTS} WHERE task_id = ? LIMIT 1`, taskId);
-    return rows[0]?.id;
+    return guarded(() => (this.st(`SELECT id FROM ${REQUESTS} WHERE task_id = ? LIMIT 1`).get(taskId) as { id: string } | undefined)?.id);
   }
 
   async lastSent(dedupKey: string, sinceMs: number): Promise<Versioned<RequestDoc> | undefined> {
-    const rows = await this.sql<Row>(
-      `SELECT rev, data FROM ${REQUESTS} WHERE dedup_key = ? AND sent_ms >= ? ORDER BY sent_ms DESC LIMIT 1`,
-      dedupKey,
-      sinceMs,
+    const row = guarded(
+      () => this.st(`SELECT rev, data FROM ${REQUESTS} WHERE dedup_key = ? AND sent_ms >= ? ORDER BY sent_ms DESC LIMIT 1`).get(dedupKey, sinceMs) as Row | undefined,
     );
-    return rows[0] ? toVersioned(rows[0]) : undefined;
+    return row ? toVersioned(row) : undefined;
   }
 
   scan(sinceMs: number, untilMs: number, pageSize = 500): AsyncIterable<Versioned<RequestDoc>> {
-    return scanPages((after) =>
-      this.sql<Row & { id: string; created_ms: number }>(
-        `SELECT id, created_ms, rev, data FROM ${REQUESTS}
-         WHERE created_ms < ? AND (created_ms > ? OR (created_ms = ? AND id > ?)) ORDER BY created_ms, id LIMIT ?`,
-        untilMs,
-        after.ms,
-        after.ms,
-        after.id,
-        pageSize,
-      ),
-      sinceMs,
-    );
+    return scanPages(async (after) => guarded(() => this.st(PAGE_SQL).all(untilMs, after.ms, after.ms, after.id, pageSize) as PageRow[]), sinceMs);
   }
 
   // ---- counters on Keyv's layout: {"value": n} under "<namespace>:<key>"
 
-  private async counterRaw(key: string): Promise<number> {
-    const rows = await this.raw<{ n: number }>(`SELECT json_extract(value, '$.value') AS n FROM ${KEYV_TABLE} WHERE key = ?`, this.physical(key));
-    return Number(rows[0]?.n ?? 0);
+  private counterNow(key: string): number {
+    const row = this.st(`SELECT json_extract(value, '$.value') AS n FROM ${KEYV_TABLE} WHERE key = ?`).get(this.physical(key)) as { n: number } | undefined;
+    return Number(row?.n ?? 0);
   }
 
-  private async incrementBelowRaw(key: string, limit: number): Promise<number | null> {
+  private incrementBelowNow(key: string, limit: number): number | null {
     if (limit <= 0) return null;
-    const rows = await this.raw<{ n: number }>(
+    const row = this.st(
       `INSERT INTO ${KEYV_TABLE}(key, value) VALUES(?, '{"value":1}')
        ON CONFLICT(key) DO UPDATE SET value = json_set(value, '$.value', json_extract(value, '$.value') + 1)
        WHERE json_extract(value, '$.value') < ?
        RETURNING json_extract(value, '$.value') AS n`,
-      this.physical(key),
-      limit,
-    );
-    return rows[0]?.n ?? null;
+    ).get(this.physical(key), limit) as { n: number } | undefined;
+    return row ? Number(row.n) : null;
   }
 
-  private async addRaw(key: string, delta: number): Promise<number> {
-    const rows = await this.raw<{ n: number }>(
+  private addNow(key: string, delta: number): number {
+    const row = this.st(
       `INSERT INTO ${KEYV_TABLE}(key, value) VALUES(?, json_object('value', max(0, ?)))
        ON CONFLICT(key) DO UPDATE SET value = json_set(value, '$.value', max(0, json_extract(value, '$.value') + ?))
        RETURNING json_extract(value, '$.value') AS n`,
-      this.physical(key),
-      delta,
-      delta,
-    );
-    return rows[0]?.n ?? 0;
+    ).get(this.physical(key), delta, delta) as { n: number } | undefined;
+    return Number(row?.n ?? 0);
   }
 
-  private async reserveSlotRaw(key: string, gapMs: number, nowMs: number): Promise<number> {
-    const rows = await this.raw<{ n: number }>(
+  private reserveSlotNow(key: string, gapMs: number, nowMs: number): number {
+    const row = this.st(
       `INSERT INTO ${KEYV_TABLE}(key, value) VALUES(?, json_object('value', ?))
        ON CONFLICT(key) DO UPDATE SET value = json_set(value, '$.value', max(?, json_extract(value, '$.value') + ?))
        RETURNING json_extract(value, '$.value') AS n`,
-      this.physical(key),
-      nowMs,
-      nowMs,
-      gapMs,
-    );
-    return Number(rows[0]?.n ?? nowMs);
+    ).get(this.physical(key), nowMs, nowMs, gapMs) as { n: number } | undefined;
+    return Number(row?.n ?? nowMs);
   }
 
-  counter(key: string): Promise<number> {
-    return this.exclusive(() => this.counterRaw(key));
+  async counter(key: string): Promise<number> {
+    return guarded(() => this.counterNow(key));
   }
-  incrementBelow(key: string, limit: number): Promise<number | null> {
-    return this.exclusive(() => this.incrementBelowRaw(key, limit));
+  async incrementBelow(key: string, limit: number): Promise<number | null> {
+    return guarded(() => this.incrementBelowNow(key, limit));
   }
-  add(key: string, delta: number): Promise<number> {
-    return this.exclusive(() => this.addRaw(key, delta));
+  async add(key: string, delta: number): Promise<number> {
+    return guarded(() => this.addNow(key, delta));
   }
-  reserveSlot(key: string, gapMs: number, nowMs: number): Promise<number> {
-    return this.exclusive(() => this.reserveSlotRaw(key, gapMs, nowMs));
-  }
-
-  getValue<T>(key: string): Promise<T | undefined> {
-    return this.exclusive(async () => {
-      try {
-        return ((await this.keyv.get<T>(key)) ?? undefined) as T | undefined;
-      } catch (error) {
-        throw storeError('SQLite store error', error);
-      }
-    });
+  async reserveSlot(key: string, gapMs: number, nowMs: number): Promise<number> {
+    return guarded(() => this.reserveSlotNow(key, gapMs, nowMs));
   }
 
-  setValue<T>(key: string, value: T, ttlMs?: number): Promise<void> {
-    return this.exclusive(async () => {
-      try {
-        await this.keyv.set(key, value, ttlMs);
-      } catch (error) {
-        throw storeError('SQLite store error', error);
-      }
-    });
+  async getValue<T>(key: string): Promise<T | undefined> {
+    try {
+      return ((await this.keyv.get<T>(key)) ?? undefined) as T | undefined;
+    } catch (error) {
+      throw storeError('SQLite store error', error);
+    }
+  }
+
+  async setValue<T>(key: string, value: T, ttlMs?: number): Promise<void> {
+    try {
+      await this.keyv.set(key, value, ttlMs);
+    } catch (error) {
+      throw storeError('SQLite store error', error);
+    }
   }
 
   async ping(): Promise<void> {
-    await this.sql('SELECT 1');
+    guarded(() => this.st('SELECT 1').get());
   }
 
   async close(): Promise<void> {
-    await this.exclusive(async () => {
-      await this.keyv.disconnect().catch(() => undefined);
-    });
-    await closeDb(this.lock);
+    await this.keyv.disconnect().catch(() => undefined);
+    this.db.close();
+    this.lock?.close();
+    if (this.scratch) rmSync(this.scratch, { recursive: true, force: true });
   }
 }
 
+/** A transaction that must not commit: the write's compare-and-swap or its limit said no. */
+class Rollback extends Error {
+  constructor(readonly reason: 'conflict' | 'limit') {
+    super(reason);
+  }
+}
+
+const PAGE_SQL = `SELECT id, created_ms, rev, data FROM ${REQUESTS}
+  WHERE created_ms < ? AND (created_ms > ? OR (created_ms = ? AND id > ?)) ORDER BY created_ms, id LIMIT ?`;
+
 /** Keyset pagination over (created_ms, id): each page starts after the last row of the one before. */
-export async function* scanPages(
-  page: (after: { ms: number; id: string }) => Promise<Array<Row & { id: string; created_ms: number }>>,
-  sinceMs: number,
-): AsyncIterable<Versioned<RequestDoc>> {
+export async function* scanPages(page: (after: { ms: number; id: string }) => Promise<PageRow[]>, sinceMs: number): AsyncIterable<Versioned<RequestDoc>> {
   let after = { ms: sinceMs - 1, id: '\uffff' };
   for (;;) {
     const rows = await page(after);
@@ -366,19 +341,19 @@ export async function* scanPages(
  * process. A second instance on the same store fails here at once; a crashed instance's lock is
  * released by the operating system, so a restart never waits.
  */
-async function holdWriterLock(lockPath: string, storePath: string): Promise<sqlite3.Database> {
-  const db = await new Promise<sqlite3.Database>((resolve, reject) => {
-    const d = new sqlite3.Database(lockPath, (error) => (error ? reject(error) : resolve(d)));
-  }).catch((error: unknown) => {
-    throw storeError(`Cannot open the SQLite store's lock file ${lockPath}`, error);
-  });
-  db.configure('busyTimeout', 0);
-  const run = (sql: string) => new Promise<void>((resolve, reject) => db.exec(sql, (error) => (error ? reject(error) : resolve())));
+function holdWriterLock(lockPath: string, storePath: string): Database.Database {
+  let db: Database.Database;
   try {
-    await run('PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; CREATE TABLE IF NOT EXISTS writer(at TEXT); COMMIT;');
+    db = new Database(lockPath, { timeout: 0 });
   } catch (error) {
-    await closeDb(db);
-    const busy = /SQLITE_BUSY|locked/i.test(String((error as Error)?.message ?? error));
+    throw storeError(`Cannot open the SQLite store's lock file ${lockPath}`, error);
+  }
+  try {
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.exec('BEGIN EXCLUSIVE; CREATE TABLE IF NOT EXISTS writer(at TEXT); COMMIT;');
+  } catch (error) {
+    db.close();
+    const busy = /SQLITE_BUSY|locked/i.test(String((error as { code?: string })?.code ?? '') + String((error as Error)?.message ?? error));
     throw new StoreUnavailableError(
       busy
         ? `The SQLite store ${storePath} is in use by another running instance of tim-broadcast. ` +
@@ -390,36 +365,20 @@ async function holdWriterLock(lockPath: string, storePath: string): Promise<sqli
   return db;
 }
 
-function closeDb(db: sqlite3.Database | undefined): Promise<void> {
-  if (!db) return Promise.resolve();
-  return new Promise((resolve) => db.close(() => resolve()));
-}
-
 /** A read-only view of a SQLite store for the audit export: it never takes the writer lock. */
 export async function openSqliteReader(path: string): Promise<{ scan: Store['scan']; close(): Promise<void> }> {
-  const db = await new Promise<sqlite3.Database>((resolve, reject) => {
-    const d = new sqlite3.Database(path, sqlite3.OPEN_READONLY, (error) => (error ? reject(error) : resolve(d)));
-  }).catch((error: unknown) => {
+  let db: Database.Database;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true, timeout: 5000 });
+  } catch (error) {
     throw storeError(`Cannot open the SQLite store ${path} for reading`, error);
-  });
-  db.configure('busyTimeout', 5000);
-  const all = <T>(sql: string, ...params: unknown[]) =>
-    new Promise<T[]>((resolve, reject) => db.all(sql, params, (error, rows) => (error ? reject(storeError('SQLite store error', error)) : resolve(rows as T[]))));
+  }
+  const page = db.prepare(PAGE_SQL);
   return {
     scan: (sinceMs, untilMs, pageSize = 500) =>
-      scanPages(
-        (after) =>
-          all<Row & { id: string; created_ms: number }>(
-            `SELECT id, created_ms, rev, data FROM ${REQUESTS}
-             WHERE created_ms < ? AND (created_ms > ? OR (created_ms = ? AND id > ?)) ORDER BY created_ms, id LIMIT ?`,
-            untilMs,
-            after.ms,
-            after.ms,
-            after.id,
-            pageSize,
-          ),
-        sinceMs,
-      ),
-    close: () => closeDb(db),
+      scanPages(async (after) => guarded(() => page.all(untilMs, after.ms, after.ms, after.id, pageSize) as PageRow[]), sinceMs),
+    close: async () => {
+      db.close();
+    },
   };
 }

@@ -44,11 +44,15 @@ export interface WriteEffects {
   release?: { key: string };
   /** Add one to a flag counter. */
   flag?: { key: string };
-  /** Reserve the next send slot at least gapMs after the previous one; the result carries its time. */
-  slot?: { key: string; gapMs: number; nowMs: number };
+  /**
+   * Reserve the next send slot at least gapMs after the previous one; the result carries its time.
+   * `readyDoc`: written instead of the document when the slot is free at once (one write instead
+   * of two on the approval path: claimed and already 'sending').
+   */
+  slot?: { key: string; gapMs: number; nowMs: number; readyDoc?: RequestDoc };
 }
 
-export type WriteResult = { ok: true; slotAt?: number } | { ok: false; reason: 'conflict' | 'limit' };
+export type WriteResult = { ok: true; slotAt?: number; /** readyDoc was written */ wroteReady?: boolean } | { ok: false; reason: 'conflict' | 'limit' };
 
 export interface ListQuery {
   states?: readonly string[];
