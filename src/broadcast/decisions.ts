@@ -46,6 +46,11 @@ export function isBoundToApproval(r: BroadcastRequest): boolean {
   );
 }
 
+/** A rejection given on a card that showed another version than the request has now (a bare id from an old card names none). */
+function staleVersion(r: BroadcastRequest, version: string | undefined): Refusal | undefined {
+  return version && version !== r.version ? 'stale_version' : undefined;
+}
+
 /** A push with no Condition reaches every user of the app. */
 export function reachesEveryone(r: Pick<BroadcastRequest, 'body'>): boolean {
   return r.body.Condition === undefined;
@@ -275,7 +280,7 @@ export class Decisions {
   async reject(input: Actor & { requestId: string; reason: string; version?: string }): Promise<DecisionResult> {
     const now = this.now();
     return this.decide(input.requestId, (r) => {
-      const refusal = this.who(r, input) ?? (r.state === 'expired' ? 'expired' : r.state !== 'pending' ? 'already_decided' : undefined);
+      const refusal = this.who(r, input) ?? (r.state === 'expired' ? 'expired' : r.state !== 'pending' ? 'already_decided' : staleVersion(r, input.version));
       if (refusal) return { refuse: refusal };
       const next = withEvent(r, 'rejected', now, { by: input.userId, note: input.reason }, { decision: { by: input.userId, at: now.toISOString(), reason: input.reason } });
       return next ? { next } : { refuse: 'already_decided' };
@@ -333,7 +338,7 @@ export class Decisions {
   async rejectable(input: Actor & { requestId: string; version?: string }): Promise<DecisionResult> {
     const r = await this.read(input.requestId);
     if ('refusal' in r) return r;
-    const refusal = this.who(r, input) ?? (r.state === 'expired' ? 'expired' : r.state !== 'pending' ? 'already_decided' : undefined);
+    const refusal = this.who(r, input) ?? (r.state === 'expired' ? 'expired' : r.state !== 'pending' ? 'already_decided' : staleVersion(r, input.version));
     return refusal ? { ok: false, refusal, request: r } : { ok: true, request: r };
   }
 

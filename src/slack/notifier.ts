@@ -1,6 +1,6 @@
 import type { WebClient } from '@slack/web-api';
 import type { DeliveryFailure } from '../broadcast/deliveries.js';
-import { nextOwed } from '../broadcast/outbox.js';
+import { nextOwed, withCardDue } from '../broadcast/outbox.js';
 import type { BroadcastService } from '../broadcast/service.js';
 import type { BroadcastRequest, NotifyTarget } from '../broadcast/types.js';
 import type { Logger } from '../logger.js';
@@ -34,6 +34,12 @@ const PERMANENT = new Set([
   'team_access_not_granted',
   'channel_is_archived',
 ]);
+/**
+ * A thread entry that links another request's card ("asked again as …") waits for that card to be
+ * posted, a few short tries at most: the new card is posted moments after the link is recorded.
+ */
+const LINKED_CARD_WAIT_MS = 250;
+const LINKED_CARD_MAX_WAITS = 20;
 /** Of those, the ones that mean no DM to this person will ever work. */
 const RECIPIENT_GONE = new Set(['user_not_found', 'account_inactive', 'cannot_dm_bot', 'user_disabled', 'channel_not_found']);
 
@@ -160,6 +166,10 @@ export class Notifier {
       }
       for (let i = nextOwed(r, 'thread'); i !== undefined && r.card && dueNow(r, 'thread', now()); i = nextOwed(r, 'thread')) {
         const index = i;
+        if (linkNotReady(r, index, ctx)) {
+          r = (await d.failed(r.id, 'thread', { error: 'waiting for the linked card to be posted', permanent: false, retryAfterMs: LINKED_CARD_WAIT_MS }, index)) ?? r;
+          break;
+        }
         const next = await this.attempt(r, 'thread', () => this.sendThread(r!, index, ctx), index);
         if (!next || next.outbox.thread.cursor <= index) {
           r = next ?? r;
@@ -219,10 +229,19 @@ export class Notifier {
         .then((p) => (typeof p.permalink === 'string' ? p.permalink : undefined))
         .catch(() => undefined);
       if (permalink) next = (await this.o.service.deliveries.setPermalink(r.id, permalink)) ?? next;
+      // The request this one asks again for shows a link to this card: render it again now that there is one.
+      if (r.againOf) await this.renderCardAgain(r.againOf);
       return next;
     }
     await client.chat.update({ channel: r.card.channel, ts: r.card.ts, text: card.text, blocks: card.blocks as never, metadata: card.metadata as never });
     return this.o.service.deliveries.cardDone(r.id, mark);
+  }
+
+  private async renderCardAgain(id: string): Promise<void> {
+    const now = this.o.service.clock.now();
+    await this.o.service.requests
+      .update(id, (r) => (r.card ? { next: { ...r, outbox: withCardDue(r.outbox, now) } } : { refuse: 'no_card' }))
+      .catch((error: unknown) => this.o.logger.warn('could not mark a linked card for re-rendering', { requestId: id, error }));
   }
 
   private async sendThread(r: BroadcastRequest, index: number, ctx: ViewContext): Promise<BroadcastRequest | undefined> {
@@ -236,6 +255,13 @@ export class Notifier {
     await this.o.client.chat.postMessage({ channel: r.requesterId, text: m.text, blocks: m.blocks as never, unfurl_links: false });
     return this.o.service.deliveries.entryDone(r.id, 'dm', index);
   }
+}
+
+/** Entry `index` links another request's card that is not posted yet (and we have not waited long). */
+function linkNotReady(r: BroadcastRequest, index: number, ctx: ViewContext): boolean {
+  const e = r.history[index];
+  if (e?.kind !== 'requested_again' || !e.otherId || ctx.links?.[e.otherId]) return false;
+  return (r.outbox.thread.retry?.attempts ?? 0) < LINKED_CARD_MAX_WAITS;
 }
 
 function dueNow(r: BroadcastRequest, target: 'thread' | 'dm', nowMs: number): boolean {

@@ -74,9 +74,16 @@ export function baseEnv(o: { slackApiUrl: string; timBaseUrl: string; storeUrl: 
 // ------------------------------------------------------------------ requests as Slack sends them
 // Used by the harness methods below and by tests that drive an app in another process.
 
-/** The approval card of a request, as the fake Slack holds it now. */
+/**
+ * The approval card of a request, as the fake Slack holds it now: the card whose metadata names it
+ * (another card may mention the id too, e.g. one asked again as this request), else one showing the id.
+ */
 export function cardOf(fake: FakeSlack, requestId: string): StoredMessage | undefined {
-  return fake.messages(APPROVAL_CHANNEL).find((m) => !m.thread_ts && JSON.stringify(m.blocks ?? []).includes(requestId));
+  const cards = fake.messages(APPROVAL_CHANNEL).filter((m) => !m.thread_ts);
+  return (
+    cards.find((m) => (m.metadata as { event_payload?: { request_id?: unknown } } | undefined)?.event_payload?.request_id === requestId) ??
+    cards.find((m) => JSON.stringify(m.blocks ?? []).includes(requestId))
+  );
 }
 
 /** Replies in the thread of a request's approval card. */

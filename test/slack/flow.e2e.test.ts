@@ -294,7 +294,8 @@ describe('decisions', () => {
     expect(res.json).toBeUndefined();
     const modal = h.fake.views.slice(viewsBefore).find((v) => v.method === 'views.open')!;
     expect(modal.view.callback_id).toBe('reject_reason');
-    expect(JSON.parse(modal.view.private_metadata)).toEqual({ requestId: request.id });
+    // The reason is bound to the payload version of the card it was opened from.
+    expect(JSON.parse(modal.view.private_metadata)).toEqual({ requestId: request.id, version: request.version });
 
     const reply = await waitForThreadReply(h, request.id, /Rejected/);
     expect(textOf(reply)).toContain(`<@${APPROVER_2}>`);

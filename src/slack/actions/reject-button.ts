@@ -1,6 +1,7 @@
 import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { buildRejectModal, rejectSummary } from '../../../views/reject-modal.js';
 import type { ListenerDeps } from '../deps.js';
+import { rejectMetadata } from '../views/reject-submission.js';
 import { clickOf, refusalFor, tellPrivately } from './click.js';
 
 /** Reject: check the clicker first, then ask for a reason in a modal (trigger_id lives 3 s). */
@@ -9,12 +10,20 @@ export function rejectButton(deps: ListenerDeps) {
     await ack();
     const click = clickOf(deps, body, action);
     await deps.track(async () => {
-      const pre = await deps.service.decisions.rejectable({ requestId: click.requestId, userId: click.userId, isApprover: await deps.approvers.isApprover(click.userId) });
+      const pre = await deps.service.decisions.rejectable({
+        requestId: click.requestId,
+        version: click.version,
+        userId: click.userId,
+        isApprover: await deps.approvers.isApprover(click.userId),
+      });
       if (!pre.ok) {
         await tellPrivately(deps, { respond, client, channel: click.channel, user: click.userId }, refusalFor(pre.refusal, pre.request));
         return;
       }
-      await client.views.open({ trigger_id: click.triggerId, view: buildRejectModal({ requestId: click.requestId, summary: rejectSummary(pre.request) }) as never });
+      const modal = buildRejectModal({ requestId: click.requestId, summary: rejectSummary(pre.request) });
+      // The reason is for the version this card showed: an edit before it is submitted makes it stale.
+      const view = { ...modal, private_metadata: rejectMetadata(click.requestId, click.version) };
+      await client.views.open({ trigger_id: click.triggerId, view: view as never });
     });
   };
 }

@@ -2,12 +2,20 @@ import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } fro
 import { refusalText } from '../../../views/replies.js';
 import type { ListenerDeps } from '../deps.js';
 
-function requestIdOf(privateMetadata: string): string {
+/** The reject modal's private_metadata: the request and the payload version of the card it was opened from. */
+export function rejectMetadata(requestId: string, version: string): string {
+  return JSON.stringify({ requestId, ...(version ? { version } : {}) });
+}
+
+function targetOf(privateMetadata: string): { requestId: string; version?: string } {
   try {
-    const parsed = JSON.parse(privateMetadata) as { requestId?: unknown };
-    return typeof parsed.requestId === 'string' ? parsed.requestId : '';
+    const parsed = JSON.parse(privateMetadata) as { requestId?: unknown; version?: unknown };
+    return {
+      requestId: typeof parsed.requestId === 'string' ? parsed.requestId : '',
+      ...(typeof parsed.version === 'string' && parsed.version ? { version: parsed.version } : {}),
+    };
   } catch {
-    return '';
+    return { requestId: '' };
   }
 }
 
@@ -18,7 +26,7 @@ export function rejectSubmission(deps: ListenerDeps) {
     if (!reason) return ack({ response_action: 'errors', errors: { reason: 'Say why, so the requester can fix it.' } });
     const userId = body.user.id;
     const result = await deps.service.decisions.reject({
-      requestId: requestIdOf(view.private_metadata),
+      ...targetOf(view.private_metadata),
       userId,
       reason,
       isApprover: await deps.approvers.isApprover(userId),
