@@ -111,6 +111,7 @@ export async function viewContextOf(h: Harness): Promise<ViewContext> {
     approvalChannel: APPROVAL_CHANNEL,
     approvers: { users: [APPROVER, APPROVER_2], groups: [APPROVER_GROUP] },
     quota: await h.app.service.quotaStatus(),
+    ...(h.config.QUIET_HOURS ? { quietHours: h.config.QUIET_HOURS } : {}),
   };
 }
 

@@ -327,7 +327,7 @@ describe('with EVERYONE_APPROVALS=2', () => {
       expect(h.fake.messages(APPROVAL_CHANNEL).filter((m) => !m.thread_ts && textOf(m).includes(request.id))).toHaveLength(1);
       expect(textOf(card)).toContain('Edited text of the push');
       expect(textOf(card)).not.toContain('Original text of the push');
-      expect(cardMeta(h.fake, request.id)).toMatchObject({ payload_version: after.version, payload_sha256: after.payloadHash, approvals: '' });
+      expect(cardMeta(h.fake, request.id)).toMatchObject({ payload_version: after.version, payload_sha256: after.payloadHash, approvers: '' });
       for (const b of buttonsOf(card)) expect(b.value).toBe(`${request.id}:${after.version}`);
 
       // The thread: "edited by … at …" with the new exact body and its sha256.
@@ -384,7 +384,7 @@ describe('with EVERYONE_APPROVALS=2', () => {
       const card = h.card(request.id)!;
       expect(textOf(card)).toContain('1 of 2');
       expect(textOf(card)).toContain(mention(APPROVER));
-      expect(cardMeta(h.fake, request.id)).toMatchObject({ state: 'pending', approvals: APPROVER, required_approvals: 2 });
+      expect(cardMeta(h.fake, request.id)).toMatchObject({ state: 'pending', approvers: APPROVER, approvals_required: 2 });
       expect(actionIds(card)).toContain('approve');
       const ctx = await viewContextOf(h);
       expect(threadRepliesWithText(h.fake, request.id, expectedThreadText(one, 'approval', ctx))).toHaveLength(1);
@@ -410,7 +410,7 @@ describe('with EVERYONE_APPROVALS=2', () => {
       expect(pushRequests(h).filter((p) => (p.body as any).MsgRandom === request.body.MsgRandom)).toHaveLength(1);
       expect(entriesOf(sent, 'approved')).toHaveLength(1);
       expect(textOf(h.card(request.id))).toContain(mention(winner));
-      expect(cardMeta(h.fake, request.id)).toMatchObject({ state: 'sent', approvals: `${APPROVER},${winner}`, task_id: pushesOf(h, request)[0]!.taskId });
+      expect(cardMeta(h.fake, request.id)).toMatchObject({ state: 'sent', approvers: `${APPROVER},${winner}`, task_id: pushesOf(h, request)[0]!.taskId });
     });
   });
 
@@ -457,7 +457,7 @@ describe('with EVERYONE_APPROVALS=2', () => {
       expect(JSON.parse(view.private_metadata)).toMatchObject({ mode: 'again', requestId: old.id });
       expect(initialOf(view, 'message')).toBe(message);
       expect(initialOf(view, 'audience')).toBe('tags');
-      expect(initialOf(view, 'tags_any')).toBe('city-sz, city-gz');
+      expect(initialOf(view, 'tags_any')).toBe('city-sz\ncity-gz');
       expect(initialOf(view, 'lifetime')).toBe(FORMS.tagsAny.lifetime);
       expect(initialOf(view, 'push_title')).toBe('Again');
 
