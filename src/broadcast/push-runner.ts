@@ -1,5 +1,5 @@
 import type { Logger } from '../logger.js';
-import type { PushAttempt } from '../tim/client.js';
+import type { PushAttempt, PushHooks } from '../tim/client.js';
 import { explainError, type ExplainContext } from '../tim/errors.js';
 import type { ImPushBody } from '../tim/push-body.js';
 import { pushWithRetry, type PushOutcome, type RetryOptions } from '../tim/push-with-retry.js';
@@ -12,7 +12,7 @@ import { StoreUnavailableError, type WriteEffects } from './store/store.js';
 import type { BroadcastRequest, Lease, PushResultRecord } from './types.js';
 
 export interface Pusher {
-  push(body: ImPushBody): Promise<PushAttempt>;
+  push(body: ImPushBody, hooks?: PushHooks): Promise<PushAttempt>;
 }
 
 export interface RunnerSettings {
@@ -120,8 +120,8 @@ export class PushRunner {
   }
 
   /**
-   * While this instance is about to push a request, resolves once 'sending' is stored: the notifier
-   * waits for it, so rendering the card never delays the push (undefined when nothing is pending).
+   * While this instance is about to push a request, resolves once the push has left (or will not):
+   * the notifier waits for it, so rendering the card never delays the push (undefined when nothing is pending).
    */
   untilSending(id: string): Promise<void> | undefined {
     return this.leaving.get(id)?.done;
@@ -160,7 +160,6 @@ export class PushRunner {
           return undefined;
         }
       }
-      this.leaving.get(id)?.resolve();
       if (!sending.ok) {
         if (sending.reason === 'refused' && sending.refusal === 'unbound') {
           log.error('payload differs from what was approved; not pushing', { requestId: id });
@@ -168,17 +167,21 @@ export class PushRunner {
         }
         return undefined;
       }
-      const outcome = await this.push(sending.request);
+      // Only once the request is being written to Tencent may the notifier render cards: that CPU
+      // work must never delay a push. (A pusher without the hook: after the first attempt.)
+      const outcome = await this.push(sending.request, () => this.leaving.get(id)?.resolve());
+      this.leaving.get(id)?.resolve();
       return await this.record(sending.request, outcome);
     } finally {
       clearInterval(renew);
     }
   }
 
-  private async push(request: BroadcastRequest): Promise<PushOutcome> {
+  private async push(request: BroadcastRequest, leaving: () => void): Promise<PushOutcome> {
     const log = this.o.log;
     const outcome = await pushWithRetry(this.o.pusher, request.body, {
       ...this.o.settings.retry,
+      hooks: { onRequestStart: leaving },
       sleep: (ms) => this.o.clock.sleep(ms),
       explainContext: this.o.settings.explainContext,
       // A retry (only where the push provably did not happen) respects the spacing too, across instances.

@@ -31,6 +31,10 @@ export type PushAttempt =
   | { kind: 'not_sent'; reason: string }
   | { kind: 'unknown'; reason: string };
 
+export interface PushHooks {
+  onRequestStart?: () => void;
+}
+
 export const PUSH_PATH = '/v4/all_member_push/im_push';
 export const GET_ATTR_NAME_PATH = '/v4/all_member_push/im_get_attr_name';
 export const GET_APP_INFO_PATH = '/v4/openconfigsvr/getappinfo';
@@ -100,8 +104,9 @@ export class TimClient {
     });
   }
 
-  async push(body: ImPushBody): Promise<PushAttempt> {
-    const ex = await this.#post(PUSH_PATH, body);
+  /** `hooks.onRequestStart`: the request is being written to the connection (it has left, or is leaving). */
+  async push(body: ImPushBody, hooks: PushHooks = {}): Promise<PushAttempt> {
+    const ex = await this.#post(PUSH_PATH, body, hooks);
     if (ex.kind !== 'reply') return ex;
     return this.#interpretPushReply(ex);
   }
@@ -173,7 +178,7 @@ export class TimClient {
     return { kind: 'unknown', reason: `the reply was contradictory (ActionStatus ${r.ActionStatus}, ErrorCode ${r.ErrorCode})` };
   }
 
-  #post(path: string, body: unknown): Promise<Exchange> {
+  #post(path: string, body: unknown, hooks: PushHooks = {}): Promise<Exchange> {
     let sig: string;
     try {
       sig = this.#userSigs.get();
@@ -188,7 +193,7 @@ export class TimClient {
       random: String(randomUint32()),
       contenttype: 'json',
     });
-    return dispatchOnce(this.#pool, {
+    return dispatchOnce(this.#pool, hooks, {
       method: 'POST',
       path: `${this.#pathPrefix}${path}?${query.toString()}`,
       headers: { 'content-type': 'application/json' },
@@ -226,7 +231,7 @@ function parseJson(text: string): unknown {
  * the request to a connected socket, so an error before that point proves nothing was sent
  * (refused connection, DNS, connect timeout, TLS handshake); any error after it is 'unknown'.
  */
-function dispatchOnce(pool: Dispatcher, opts: Dispatcher.DispatchOptions): Promise<Exchange> {
+function dispatchOnce(pool: Dispatcher, hooks: PushHooks, opts: Dispatcher.DispatchOptions): Promise<Exchange> {
   return new Promise((resolve) => {
     let started = false;
     let status = 0;
@@ -235,6 +240,7 @@ function dispatchOnce(pool: Dispatcher, opts: Dispatcher.DispatchOptions): Promi
     const handler: Dispatcher.DispatchHandler = {
       onRequestStart() {
         started = true;
+        hooks.onRequestStart?.();
       },
       onResponseStart(_controller, statusCode) {
         status = statusCode;

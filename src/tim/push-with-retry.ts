@@ -9,7 +9,7 @@
 // connections, HTTP 5xx, unreadable replies, OUTCOME_UNKNOWN_CODES such as 60008).
 // Since the loop only goes on after a provably harmless attempt, every earlier attempt of a
 // finished push is harmless too: the outcome is 'failed' only when no attempt can have pushed.
-import type { PushAttempt } from './client.js';
+import type { PushAttempt, PushHooks } from './client.js';
 import {
   OUTCOME_UNKNOWN_CODES,
   RATE_LIMIT_CODES,
@@ -29,13 +29,15 @@ export type PushOutcome =
 
 /** What pushWithRetry needs from a client. `explainContext` (the client's own facts) is optional. */
 export interface PushClient {
-  push(body: ImPushBody): Promise<PushAttempt>;
+  push(body: ImPushBody, hooks?: PushHooks): Promise<PushAttempt>;
   readonly explainContext?: ExplainContext;
 }
 
 export interface RetryOptions {
   /** Default 4. */
   maxAttempts?: number;
+  /** Passed to every attempt (e.g. to learn when the request starts leaving). */
+  hooks?: PushHooks;
   /** Default 500. */
   baseDelayMs?: number;
   /** Default 8000. */
@@ -99,7 +101,7 @@ export async function pushWithRetry(client: PushClient, body: ImPushBody, o: Ret
         return failed(last, attempt - 1, ctx);
       }
     }
-    const result = await safePush(client, body);
+    const result = await safePush(client, body, o.hooks);
     o.onAttempt?.(attempt, result);
     const verdict = judgeAttempt(result);
     if (verdict.kind === 'sent') return { kind: 'sent', taskId: verdict.taskId, attempts: attempt };
@@ -115,9 +117,9 @@ export async function pushWithRetry(client: PushClient, body: ImPushBody, o: Ret
 }
 
 /** A client that throws gives us no proof either way, so a throw counts as 'unknown'. */
-async function safePush(client: PushClient, body: ImPushBody): Promise<PushAttempt> {
+async function safePush(client: PushClient, body: ImPushBody, hooks: PushHooks | undefined): Promise<PushAttempt> {
   try {
-    return await client.push(body);
+    return await client.push(body, hooks);
   } catch (err) {
     const name = err instanceof Error ? err.name : typeof err;
     return { kind: 'unknown', reason: `the push client failed unexpectedly (${name})` };
