@@ -188,7 +188,9 @@ export async function buildApp(config: Config, o: BuildOptions = {}): Promise<Ru
     viewContext,
     holdWhile: (id) => service.runner.untilSending(id),
   });
-  kicks.add((r) => void notifier.kick(r.id));
+  // After the current turn of the event loop: the decision that caused the change (and a push it
+  // starts) goes first; rendering and posting cards never delay it.
+  kicks.add((r) => setImmediate(() => void notifier.kick(r.id)));
 
   const pending = new Set<Promise<unknown>>();
   const deps: ListenerDeps = {
