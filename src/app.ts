@@ -247,13 +247,13 @@ export async function buildApp(config: Config, o: BuildOptions = {}): Promise<Ru
       if (socketMode) {
         await app.start();
         const port = slack.healthPort();
-        logger.info('tim-broadcast running in Socket Mode', { port, path: '/healthz', instance: instanceId });
+        logger.info('tim-broadcast running in Socket Mode', { port, path: '/healthz' });
         return port === undefined ? {} : { port };
       }
       const server = (await app.start(config.PORT)) as Server;
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : config.PORT;
-      logger.info('tim-broadcast listening', { port, path: '/slack/events', instance: instanceId });
+      logger.info('tim-broadcast listening', { port, path: '/slack/events' });
       return { port };
     },
     idle,

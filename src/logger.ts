@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { pino, type DestinationStream } from 'pino';
-import pinoPretty from 'pino-pretty';
+import { createRequire } from 'node:module';
 import { redactUserSigs } from './tim/redact.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -98,6 +98,8 @@ function destination(o: LoggerOptions): DestinationStream {
     : pino.destination({ dest: 1, sync: true });
   if (o.format !== 'pretty') return sink;
   // pino-pretty's formatter, called inline: its stream form goes through Node streams, which may defer the write.
+  // Loaded only for LOG_FORMAT=pretty (development); JSON needs none of it.
+  const pinoPretty = createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty');
   const prettify = pinoPretty.prettyFactory({
     colorize: o.write ? false : pinoPretty.isColorSupported && process.stdout.isTTY === true,
     translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l o',

@@ -4,7 +4,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
-import { PushEmulator } from './tim/emulator.js';
+import type { PushEmulator } from './tim/emulator.js';
 import { resolveBaseUrl } from './tim/regions.js';
 
 /** Every key the sandbox generates starts with this, so a real region can recognise and refuse one. */
@@ -29,6 +29,8 @@ export interface Sandbox {
 /** Start the in-process emulator when TIM_REGION=sandbox; undefined for a real region. */
 export async function startSandbox(config: Config, logger?: Logger): Promise<Sandbox | undefined> {
   if (config.TIM_REGION !== 'sandbox') return undefined;
+  // Loaded only in the sandbox.
+  const { PushEmulator } = await import('./tim/emulator.js');
   const emulator = await PushEmulator.start({
     sdkAppId: config.TIM_SDKAPPID,
     secretKey: config.TIM_SECRET_KEY,

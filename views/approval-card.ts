@@ -46,6 +46,7 @@ import {
   truncate,
   utcWords,
   whatHappened,
+  formatCount,
 } from './format.js';
 import { notificationPreview, previewContext, sourceOfBody } from './notification-preview.js';
 import { REQUEST_FORM } from './request-fields.js';
@@ -153,7 +154,7 @@ export function notificationRows(body: ImPushBody): Array<[string, string]> {
 function audienceSizeLine(req: BroadcastRequest, ctx: ViewContext): string {
   if (!reachesEveryone(req)) return '*Audience size:* Tencent offers no count of the users with these tags or attributes.';
   const size = ctx.audienceSize;
-  if (size && size !== 'unknown') return `*Audience size:* up to ${size.count.toLocaleString('en-US')} registered users (Tencent’s count for ${escapeMrkdwn(size.date)})`;
+  if (size && size !== 'unknown') return `*Audience size:* up to ${formatCount(size.count)} registered users (Tencent’s count for ${escapeMrkdwn(size.date)})`;
   return '*Audience size:* every registered user; Tencent did not say how many right now.';
 }
 
@@ -239,7 +240,7 @@ function actionsFor(req: BroadcastRequest, ctx: ViewContext): Button[] {
   const value = buttonValue(req);
   const b = (actionId: string, text: string, label: string, more: { style?: 'primary' | 'danger'; confirm?: Button['confirm'] } = {}) =>
     button({ actionId, text, value, label, ...more });
-  const size = ctx.audienceSize && ctx.audienceSize !== 'unknown' ? ` (up to ${ctx.audienceSize.count.toLocaleString('en-US')} registered users)` : '';
+  const size = ctx.audienceSize && ctx.audienceSize !== 'unknown' ? ` (up to ${formatCount(ctx.audienceSize.count)} registered users)` : '';
   const whom = reachesEveryone(req) ? `every user of the app${size}` : audienceShort(req.draft.audience);
   const when = req.draft.sendAt ? `at ${utcWords(Date.parse(req.draft.sendAt))}` : 'now';
   const approveConfirm = confirmDialog(

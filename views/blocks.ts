@@ -136,7 +136,7 @@ export function plainFallback(mrkdwn: string): string {
     .replace(/<!date\^\d+\^[^|>]*\|([^>]*)>/g, '$1')
     .replace(/<(https?:[^|>]+)\|([^>]+)>/g, '$2')
     .replace(/<#[CGD][A-Z0-9]+\|?([^>]*)>/g, (m, name: string) => (name ? `#${name}` : m))
-    .replace(/(^|[\s(“"])[*_]+|[*_]+(?=[\s).,;:!?”"]|$)/g, '$1')
+    .replace(/(^|[\s(\u201C"])[*_]+|[*_]+(?=[\s).,;:!?\u201D"]|$)/g, '$1')
     .replace(/`/g, '')
     .replace(/\s*\n+\s*/g, ' ')
     .trim();

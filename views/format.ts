@@ -168,15 +168,30 @@ export function audienceShort(a: Audience): string {
   return `users matching ${n === 1 ? '1 attribute' : `${n} attributes`}`;
 }
 
+// Building an Intl.DateTimeFormat costs far more than using one, and this runs on every form and card.
+const clockFormats = new Map<string, Intl.DateTimeFormat>();
+
 /** "00:00" in the quota time zone: when the quota resets. */
 export function resetClock(q: QuotaStatus): string {
   const ms = Date.parse(q.resetsAt);
   if (Number.isNaN(ms)) return '00:00';
   try {
-    return new Intl.DateTimeFormat('en-GB', { timeZone: q.timezone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(ms));
+    let f = clockFormats.get(q.timezone);
+    if (!f) {
+      f = new Intl.DateTimeFormat('en-GB', { timeZone: q.timezone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+      clockFormats.set(q.timezone, f);
+    }
+    return f.format(new Date(ms));
   } catch {
     return '00:00';
   }
+}
+
+const thousands = new Intl.NumberFormat('en-US');
+
+/** 12,345 */
+export function formatCount(n: number): string {
+  return thousands.format(n);
 }
 
 /** Used up: our count reached the limit, or Tencent said 90047 today. */

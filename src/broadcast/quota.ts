@@ -1,5 +1,5 @@
 import type { Store, WriteEffects } from './store/store.js';
-import { localDate, nextMidnight } from './time.js';
+import { instantAt, localDate, nextMidnight } from './time.js';
 import type { QuotaStatus } from './types.js';
 
 export { isValidTimeZone } from './time.js';
@@ -20,11 +20,26 @@ export function nextReset(at: Date, timeZone: string): Date {
  * slot can never leak between the two. Tencent's own count is authoritative: a 90047 marks the day used up.
  */
 export class Quota {
+  /** The current quota day and when it ends: asked on every command and card, computed once a day. */
+  private window: { day: string; startMs: number; endMs: number } | undefined;
+
   constructor(
     private readonly store: Store,
     readonly limit: number,
     readonly timeZone: string,
   ) {}
+
+  private dayWindow(at: Date): { day: string; startMs: number; endMs: number } {
+    const t = at.getTime();
+    const w = this.window;
+    if (w && t >= w.startMs && t < w.endMs) return w;
+    const day = quotaDay(at, this.timeZone);
+    const [y, m, d] = day.split('-').map(Number) as [number, number, number];
+    const start = instantAt(y, m, d, 0, this.timeZone).getTime();
+    const fresh = { day, startMs: Math.min(start, t), endMs: nextReset(at, this.timeZone).getTime() };
+    this.window = fresh;
+    return fresh;
+  }
 
   usedKey(day: string): string {
     return `quota:${day}:used`;
@@ -35,11 +50,11 @@ export class Quota {
   }
 
   day(at: Date): string {
-    return quotaDay(at, this.timeZone);
+    return this.dayWindow(at).day;
   }
 
   async status(at: Date): Promise<QuotaStatus> {
-    const day = this.day(at);
+    const { day, endMs } = this.dayWindow(at);
     const [used, exhausted] = await Promise.all([this.store.counter(this.usedKey(day)), this.store.counter(this.exhaustedKey(day))]);
     return {
       day,
@@ -47,7 +62,7 @@ export class Quota {
       limit: this.limit,
       exhausted: exhausted > 0 || used >= this.limit,
       timezone: this.timeZone,
-      resetsAt: nextReset(at, this.timeZone).toISOString(),
+      resetsAt: new Date(endMs).toISOString(),
     };
   }
 

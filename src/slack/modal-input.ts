@@ -45,7 +45,7 @@ export function prefillFromState(values: StateValues): Partial<ModalPrefill> {
 /** Tags separated by commas (also full-width) or new lines; blank entries are ignored. */
 export function parseTags(text: string): string[] {
   return text
-    .split(/[,，\n]/)
+    .split(/[,\uFF0C\n]/)
     .map((t) => t.trim())
     .filter((t) => t.length > 0);
 }

@@ -70,4 +70,16 @@ describe('Quota', () => {
     // The next day starts fresh.
     expect((await quota.status(new Date('2026-11-28T02:00:00Z'))).exhausted).toBe(false);
   });
+
+  it('keeps the current day and its reset in step with the clock, across midnight and a DST change', async () => {
+    const quota = new Quota(store, 2, 'Europe/Berlin');
+    // 2026-10-25 is 25 hours long in Berlin (summer time ends).
+    const evening = await quota.status(new Date('2026-10-25T21:00:00Z')); // 22:00 local
+    expect(evening).toMatchObject({ day: '2026-10-25', resetsAt: '2026-10-25T23:00:00.000Z' });
+    const early = await quota.status(new Date('2026-10-25T00:30:00Z')); // 02:30 local, same day, asked later
+    expect(early).toMatchObject({ day: '2026-10-25', resetsAt: '2026-10-25T23:00:00.000Z' });
+    const after = await quota.status(new Date('2026-10-25T23:00:00Z')); // 00:00 local, the next day
+    expect(after).toMatchObject({ day: '2026-10-26', resetsAt: '2026-10-26T23:00:00.000Z' });
+    expect(quota.day(new Date('2026-10-24T21:59:59Z'))).toBe('2026-10-24');
+  });
 });

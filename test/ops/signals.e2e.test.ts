@@ -118,7 +118,7 @@ describe('npm start and signals', () => {
       const current = run ?? npmStart(env, ['--ignore-scripts']);
       await healthy(port, current);
       const below = descendantsOf(current.npm.pid!);
-      const app = below.find((p) => p.cmd === 'node dist/src/main.js');
+      const app = below.find((p) => p.cmd === 'node dist/tim-broadcast.mjs');
       expect(app, `the compiled app runs under npm: ${JSON.stringify(below)}`).toBeDefined();
       appPids.add(app!.pid);
 
@@ -128,7 +128,7 @@ describe('npm start and signals', () => {
       await pause(200); // a shell in between would let the app linger; give it no excuse
       expect(isRunning(app!.pid), 'the app process is gone').toBe(false);
       expect(exit, `npm's exit; output:\n${current.output()}`).toEqual({ code: 0, signal: null });
-      expect(below.map((p) => p.cmd), 'node is npm\'s own child (the script execs it): no shell to orphan it').toEqual(['node dist/src/main.js']);
+      expect(below.map((p) => p.cmd), 'node is npm\'s own child (the script execs it): no shell to orphan it').toEqual(['node dist/tim-broadcast.mjs']);
       expect(current.output()).toContain(`"signal":"${signal}","budgetSeconds":25,"msg":"shutting down`);
       expect(current.output()).toContain('"msg":"tim-broadcast stopped"');
       expect(current.output(), 'no tsx at run time').not.toMatch(/tsx/);

@@ -1,5 +1,4 @@
 import { indexOf } from '../requests.js';
-import { RedisStore } from './redis-store.js';
 import { openSqliteReader, SqliteStore } from './sqlite-store.js';
 import type { Store } from './store.js';
 
@@ -7,7 +6,8 @@ import type { Store } from './store.js';
 export async function openStore(url: string): Promise<Store> {
   if (url === 'memory://' || url === 'memory:') return SqliteStore.open(':memory:', indexOf);
   if (url.startsWith('sqlite://')) return SqliteStore.open(url.slice('sqlite://'.length), indexOf);
-  if (url.startsWith('redis://') || url.startsWith('rediss://')) return RedisStore.open(url, indexOf);
+  // Loaded only when used: the Redis client costs start-up time and memory a SQLite instance never needs.
+  if (url.startsWith('redis://') || url.startsWith('rediss://')) return (await import('./redis-store.js')).RedisStore.open(url, indexOf);
   throw new Error(`Unsupported STORE_URL "${url}": use sqlite://<path>, memory:// or redis://host:port`);
 }
 
@@ -17,6 +17,6 @@ export async function openStore(url: string): Promise<Store> {
  */
 export async function openStoreReader(url: string): Promise<Pick<Store, 'scan' | 'close'>> {
   if (url.startsWith('sqlite://')) return openSqliteReader(url.slice('sqlite://'.length));
-  if (url.startsWith('redis://') || url.startsWith('rediss://')) return RedisStore.open(url, indexOf);
+  if (url.startsWith('redis://') || url.startsWith('rediss://')) return (await import('./redis-store.js')).RedisStore.open(url, indexOf);
   throw new Error(`The audit export reads sqlite://<path> or redis://… stores, not "${url}"`);
 }

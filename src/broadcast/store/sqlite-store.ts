@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import Keyv from 'keyv';
-import KeyvSqlite from '@keyv/sqlite';
 import {
   NAMESPACE,
   StoreUnavailableError,
@@ -81,8 +80,9 @@ function guarded<T>(what: () => T): T {
 /**
  * SQLite: the requests table and the counters on Keyv's table, through better-sqlite3 (synchronous,
  * so a transaction is a plain function call that nothing can interleave with, and a statement costs
- * microseconds instead of a thread-pool round trip; the approval path makes several). Keyv reads and
- * writes its own values through @keyv/sqlite on a second connection. The database runs in WAL mode,
+ * microseconds instead of a thread-pool round trip; the approval path makes several). Small values go
+ * through Keyv itself (@keyv/sqlite, on a second connection opened on first use); the counters are
+ * kept in Keyv's layout so any Keyv client reads them (pinned by the store contract test). The database runs in WAL mode,
  * so a read-only reader (the audit export) can read while the app writes, and with
  * synchronous = FULL, so a commit is on disk before the app acts on it (`sending` must survive a
  * power cut). A second app instance is refused by an exclusive lock on a sidecar file, which the
@@ -92,9 +92,12 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly statements = new Map<string, Database.Statement>();
 
+  /** Keyv on its own connection, opened on first use of a small value (the hot paths never need it). */
+  private keyvConnection: Keyv | undefined;
+
   private constructor(
     private readonly db: Database.Database,
-    private readonly keyv: Keyv,
+    private readonly file: string,
     private readonly lock: Database.Database | undefined,
     private readonly indexOf: (doc: RequestDoc) => RequestIndex,
     private readonly scratch: string | undefined,
@@ -123,15 +126,7 @@ export class SqliteStore implements Store {
       if (error instanceof StoreUnavailableError) throw error;
       throw storeError(`Cannot open the SQLite store ${path}`, error);
     }
-    const adapter = new KeyvSqlite({ uri: `sqlite://${file}`, table: KEYV_TABLE, busyTimeout: 2000 });
-    adapter.on('error', () => {
-      /* surfaced through the failing call */
-    });
-    const keyv = new Keyv({ store: adapter, namespace: NAMESPACE, serialize: JSON.stringify, deserialize: (s: string) => JSON.parse(s), throwOnErrors: true });
-    keyv.on('error', () => {
-      /* thrown to the caller because throwOnErrors is set */
-    });
-    return new SqliteStore(db, keyv, lock, indexOf, scratch);
+    return new SqliteStore(db, file, lock, indexOf, scratch);
   }
 
   /** A cached prepared statement. */
@@ -286,9 +281,26 @@ export class SqliteStore implements Store {
     return guarded(() => this.reserveSlotNow(key, gapMs, nowMs));
   }
 
+  private async keyv(): Promise<Keyv> {
+    if (!this.keyvConnection) {
+      // Loaded on first use: its driver (sqlite3) costs memory a running app otherwise never needs.
+      const { default: KeyvSqlite } = await import('@keyv/sqlite');
+      const adapter = new KeyvSqlite({ uri: `sqlite://${this.file}`, table: KEYV_TABLE, busyTimeout: 2000 });
+      adapter.on('error', () => {
+        /* surfaced through the failing call */
+      });
+      const keyv = new Keyv({ store: adapter, namespace: NAMESPACE, serialize: JSON.stringify, deserialize: (s: string) => JSON.parse(s), throwOnErrors: true });
+      keyv.on('error', () => {
+        /* thrown to the caller because throwOnErrors is set */
+      });
+      this.keyvConnection = keyv;
+    }
+    return this.keyvConnection;
+  }
+
   async getValue<T>(key: string): Promise<T | undefined> {
     try {
-      return ((await this.keyv.get<T>(key)) ?? undefined) as T | undefined;
+      return ((await (await this.keyv()).get<T>(key)) ?? undefined) as T | undefined;
     } catch (error) {
       throw storeError('SQLite store error', error);
     }
@@ -296,7 +308,7 @@ export class SqliteStore implements Store {
 
   async setValue<T>(key: string, value: T, ttlMs?: number): Promise<void> {
     try {
-      await this.keyv.set(key, value, ttlMs);
+      await (await this.keyv()).set(key, value, ttlMs);
     } catch (error) {
       throw storeError('SQLite store error', error);
     }
@@ -307,7 +319,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
-    await this.keyv.disconnect().catch(() => undefined);
+    await this.keyvConnection?.disconnect().catch(() => undefined);
     this.db.close();
     this.lock?.close();
     if (this.scratch) rmSync(this.scratch, { recursive: true, force: true });
