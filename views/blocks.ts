@@ -32,7 +32,14 @@ export interface SlackMessage {
 }
 
 export const mdText = (text: string): MrkdwnElement => ({ type: 'mrkdwn', text });
-export const plainText = (text: string, emoji = false): PlainTextElement => ({ type: 'plain_text', text, emoji });
+/**
+ * Plain text shown literally. `emoji: false` only matters where the text holds something Slack would
+ * read as an emoji name (":word:"); elsewhere it is left out, which keeps big views (the form) small.
+ */
+export const plainText = (text: string, emoji = false): PlainTextElement =>
+  emoji || EMOJI_NAME.test(text) ? { type: 'plain_text', text, emoji } : { type: 'plain_text', text };
+
+const EMOJI_NAME = /:[a-z0-9_+'-]+:/i;
 
 /** A mrkdwn section; app text only (user text is escaped by the caller or goes in `plainSection`/`richText`). */
 export const section = (text: string): KnownBlock => ({ type: 'section', text: mdText(truncate(text, SLACK_LIMITS.sectionText)) });

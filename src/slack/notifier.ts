@@ -5,6 +5,7 @@ import type { BroadcastService } from '../broadcast/service.js';
 import type { BroadcastRequest, NotifyTarget } from '../broadcast/types.js';
 import type { Logger } from '../logger.js';
 import { approverMentions, buildApprovalCard, cardFallbackText } from '../../views/approval-card.js';
+import { asJson } from './wire.js';
 import type { ViewContext } from '../../views/context.js';
 import { requesterMessage } from '../../views/replies.js';
 import { threadEntry } from '../../views/thread.js';
@@ -221,7 +222,7 @@ export class Notifier {
     if (!r.card) {
       // The first post names the approvers, so Slack notifies them.
       const text = cardFallbackText(r, approverMentions(ctx), ctx);
-      const posted = await client.chat.postMessage({ channel: this.o.approvalChannel, text, blocks: card.blocks as never, metadata: card.metadata as never, unfurl_links: false });
+      const posted = await client.chat.postMessage({ channel: this.o.approvalChannel, text, blocks: asJson(card.blocks), metadata: asJson(card.metadata), unfurl_links: false });
       const ref = { channel: String(posted.channel), ts: String(posted.ts) };
       let next = await this.o.service.deliveries.cardDone(r.id, mark, ref);
       const permalink = await client.chat
@@ -233,7 +234,7 @@ export class Notifier {
       if (r.againOf) await this.renderCardAgain(r.againOf);
       return next;
     }
-    await client.chat.update({ channel: r.card.channel, ts: r.card.ts, text: card.text, blocks: card.blocks as never, metadata: card.metadata as never });
+    await client.chat.update({ channel: r.card.channel, ts: r.card.ts, text: card.text, blocks: asJson(card.blocks), metadata: asJson(card.metadata) });
     return this.o.service.deliveries.cardDone(r.id, mark);
   }
 
@@ -246,13 +247,13 @@ export class Notifier {
 
   private async sendThread(r: BroadcastRequest, index: number, ctx: ViewContext): Promise<BroadcastRequest | undefined> {
     const m = threadEntry(r, index, ctx);
-    await this.o.client.chat.postMessage({ channel: r.card!.channel, thread_ts: r.card!.ts, text: m.text, blocks: m.blocks as never, unfurl_links: false });
+    await this.o.client.chat.postMessage({ channel: r.card!.channel, thread_ts: r.card!.ts, text: m.text, blocks: asJson(m.blocks), unfurl_links: false });
     return this.o.service.deliveries.entryDone(r.id, 'thread', index);
   }
 
   private async sendDm(r: BroadcastRequest, index: number, ctx: ViewContext): Promise<BroadcastRequest | undefined> {
     const m = requesterMessage(r, index, ctx);
-    await this.o.client.chat.postMessage({ channel: r.requesterId, text: m.text, blocks: m.blocks as never, unfurl_links: false });
+    await this.o.client.chat.postMessage({ channel: r.requesterId, text: m.text, blocks: asJson(m.blocks), unfurl_links: false });
     return this.o.service.deliveries.entryDone(r.id, 'dm', index);
   }
 }

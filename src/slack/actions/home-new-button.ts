@@ -1,6 +1,7 @@
 import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import type { ListenerDeps } from '../deps.js';
 import { requestFormView } from '../request-form.js';
+import { asJson } from '../wire.js';
 
 /** "New broadcast" on the Home tab opens the request form. */
 export function homeNewButton(deps: ListenerDeps) {
@@ -8,7 +9,7 @@ export function homeNewButton(deps: ListenerDeps) {
     await ack();
     await deps.track(async () => {
       const view = await requestFormView(deps, { mode: 'new', privateMetadata: JSON.stringify({ mode: 'new' }) });
-      await client.views.open({ trigger_id: body.trigger_id, view: view as never });
+      await client.views.open({ trigger_id: body.trigger_id, view: asJson(view) });
     });
   };
 }

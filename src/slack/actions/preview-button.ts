@@ -3,6 +3,7 @@ import type { ListenerDeps } from '../deps.js';
 import { prefillFromState, type StateValues } from '../modal-input.js';
 import { requestFormView } from '../request-form.js';
 import { formPurpose } from '../views/request-submission.js';
+import { asJson } from '../wire.js';
 
 /**
  * "Update preview" in the request form: redraw the form with the notification preview of what is
@@ -20,7 +21,7 @@ export function previewButton(deps: ListenerDeps) {
         prefill: prefillFromState(view.state.values as StateValues),
         privateMetadata: view.private_metadata,
       });
-      await client.views.update({ view_id: view.id, hash: view.hash, view: next as never });
+      await client.views.update({ view_id: view.id, hash: view.hash, view: asJson(next) });
     });
   };
 }

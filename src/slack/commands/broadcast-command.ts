@@ -3,6 +3,7 @@ import { formatQuota } from '../../../views/format.js';
 import { helpText, statusAnswer, statusList } from '../../../views/replies.js';
 import type { ListenerDeps } from '../deps.js';
 import { requestFormView } from '../request-form.js';
+import { asJson } from '../wire.js';
 
 const SUBCOMMANDS = new Set(['help', 'quota', 'status']);
 
@@ -44,7 +45,7 @@ export function broadcastCommand(deps: ListenerDeps) {
     await deps.track(async () => {
       try {
         const view = await requestFormView(deps, { mode: 'new', prefill: text ? { message: text } : {}, privateMetadata: JSON.stringify({ mode: 'new' }) });
-        await client.views.open({ trigger_id: command.trigger_id, view: view as never });
+        await client.views.open({ trigger_id: command.trigger_id, view: asJson(view) });
       } catch (error) {
         deps.logger.error('cannot open the request form', { error, user: command.user_id });
         await reply(

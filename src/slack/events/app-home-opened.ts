@@ -1,6 +1,7 @@
 import type { AllMiddlewareArgs, SlackEventMiddlewareArgs } from '@slack/bolt';
 import { buildHome } from '../../../views/home.js';
 import type { ListenerDeps } from '../deps.js';
+import { asJson } from '../wire.js';
 
 /**
  * App Home: approvers see every request; anyone else sees only their own and the quota (the
@@ -13,6 +14,6 @@ export function appHomeOpened(deps: ListenerDeps) {
     const mine = isApprover ? undefined : event.user;
     const q = deps.service.queries;
     const [quota, open, recent] = await Promise.all([deps.service.quotaStatus(), q.open(15, mine), mine ? q.recentOf(mine, 20) : q.recent(20)]);
-    await client.views.publish({ user_id: event.user, view: buildHome({ quota, open, recent, isApprover, sandbox: deps.sandbox, viewerId: event.user }) as never });
+    await client.views.publish({ user_id: event.user, view: asJson(buildHome({ quota, open, recent, isApprover, sandbox: deps.sandbox, viewerId: event.user })) });
   };
 }
