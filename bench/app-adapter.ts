@@ -100,11 +100,11 @@ export function statusCommandText(taskId: string): string {
   return `status ${taskId}`;
 }
 
-/** `npm run audit -- <args>`, or undefined while the app has no audit script. */
+/** The audit export as `npm run audit` runs it (its preaudit build already happened: the bench built the app). */
 export function auditCommand(since: Date): { command: string; args: string[] } | undefined {
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
-  if (!pkg.scripts?.['audit']) return undefined;
-  return { command: 'npm', args: ['run', '--silent', 'audit', '--', '--since', since.toISOString().slice(0, 10), '--format', 'json'] };
+  const script = join(ROOT, 'dist', 'src', 'audit.js');
+  if (!existsSync(script)) return undefined;
+  return { command: process.execPath, args: [script, '--since', since.toISOString().slice(0, 10), '--format', 'json'] };
 }
 
 /** URL and body of a bare im_push to the emulator, signed as the app signs it (the floor of approve → push). */

@@ -1,7 +1,8 @@
-// The audit export: npm run audit -- --since 2026-01-01 [--until 2026-02-01] [--format csv|json]
-// Every request created in the range goes to stdout; messages about the run go to stderr.
+// The audit export: npm run audit -- --since 2026-01-01 [--until 2026-02-01] [--format csv|json] [--out file]
+// Every request created in the range goes to stdout (or --out); messages about the run go to stderr.
 // It opens the store read-only (openStoreReader), so it runs while the app is running, SQLite included.
-import { existsSync } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
+import type { Writable } from 'node:stream';
 import { parseAuditArgs, USAGE } from './audit/args.js';
 import { writeAudit } from './audit/export.js';
 import { recordRedactor } from './audit/records.js';
@@ -32,7 +33,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  const { sinceMs, untilMs, format } = parsed.args;
+  const { sinceMs, untilMs, format, out } = parsed.args;
   const storeUrl = process.env['STORE_URL'] || DEFAULT_STORE_URL;
   const redisPassword = /^rediss?:\/\/[^:@/]*:([^@/]+)@/i.exec(storeUrl)?.[1];
   const redact = recordRedactor([...SECRET_SETTINGS.map((name) => process.env[name]), redisPassword]);
@@ -52,9 +53,20 @@ async function main(): Promise<void> {
       yield redact({ ...data, rev });
     }
   };
+  let sink: Writable = process.stdout;
+  if (out) {
+    const file = createWriteStream(out, { flags: 'w' });
+    const opened = await new Promise<Error | undefined>((resolve) => file.once('open', () => resolve(undefined)).once('error', resolve));
+    if (opened) {
+      await reader.close().catch(() => undefined);
+      return fail(`cannot write ${out}: ${opened.message}`, 1);
+    }
+    sink = file;
+  }
   try {
-    await writeAudit(requests(), format, process.stdout);
-    process.stderr.write(`audit: ${written} request(s) created from ${new Date(sinceMs).toISOString()} until ${new Date(untilMs).toISOString()} (not included)\n`);
+    await writeAudit(requests(), format, sink);
+    if (sink !== process.stdout) await new Promise<void>((resolve, reject) => sink.end((error?: Error | null) => (error ? reject(error) : resolve())));
+    process.stderr.write(`audit: ${written} request(s)${out ? ` written to ${out},` : ''} created from ${new Date(sinceMs).toISOString()} until ${new Date(untilMs).toISOString()} (not included)\n`);
   } catch (error) {
     // The reader of stdout went away (e.g. `| head`): it has what it wanted.
     if ((error as NodeJS.ErrnoException)?.code === 'EPIPE') return;

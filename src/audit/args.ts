@@ -2,12 +2,14 @@
 import { parseArgs } from 'node:util';
 import type { AuditFormat } from './export.js';
 
-export const USAGE = `Usage: npm run audit -- --since <date> [--until <date>] [--format csv|json]
+export const USAGE = `Usage: npm run audit -- --since <date> [--until <date>] [--format csv|json] [--out <file>]
 
 Writes every broadcast request created in [--since, --until) to stdout, oldest first.
   --since   first day or time included (required)
   --until   first day or time NOT included (default: now)
   --format  csv (a header line and one row per request) or json (an array of full records); default csv
+  --out     write to this file instead of stdout (npm prints its own "> tim-broadcast audit" line on
+            stdout; use --out, or npm run --silent audit, when the output goes to another program)
 A date is YYYY-MM-DD (a UTC day) or an ISO time with its zone, e.g. 2026-01-01T08:00:00+08:00.
 Reads STORE_URL (and ./.env when present), like the app; it may run while the app is running.`;
 
@@ -15,6 +17,8 @@ export interface AuditArgs {
   sinceMs: number;
   untilMs: number;
   format: AuditFormat;
+  /** A file to write instead of stdout. */
+  out?: string;
 }
 
 export type ParsedArgs = { ok: true; args: AuditArgs } | { ok: true; help: true } | { ok: false; problem: string };
@@ -44,6 +48,7 @@ export function parseAuditArgs(argv: string[], nowMs: number): ParsedArgs {
         since: { type: 'string' },
         until: { type: 'string' },
         format: { type: 'string', default: 'csv' },
+        out: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -63,5 +68,6 @@ export function parseAuditArgs(argv: string[], nowMs: number): ParsedArgs {
   if (untilMs <= sinceMs) {
     return { ok: false, problem: `--until (${new Date(untilMs).toISOString()}) must be after --since (${new Date(sinceMs).toISOString()})` };
   }
-  return { ok: true, args: { sinceMs, untilMs, format } };
+  if (values.out !== undefined && values.out.trim() === '') return { ok: false, problem: '--out needs a file name' };
+  return { ok: true, args: { sinceMs, untilMs, format, ...(values.out !== undefined ? { out: values.out } : {}) } };
 }

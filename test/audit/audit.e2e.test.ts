@@ -5,7 +5,7 @@
  * runs as a child process in both formats and its output is parsed and checked request by request.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -273,6 +273,17 @@ describe('npm run audit on SQLite, while the app runs on the same file', () => {
     expect(run.code, run.stderr).toBe(0);
     const ids = (JSON.parse(run.stdout) as BroadcastRequest[]).map((r) => r.id);
     expect(ids).toEqual([seeded.outside[0], ...seeded.inRange.map((r) => r.id), seeded.outside[1]]);
+  });
+
+  it('--out writes the same records to a file and nothing to stdout', async () => {
+    const file = join(dir, 'out.json');
+    const run = await runAudit([...RANGE, '--format', 'json', '--out', file], { STORE_URL: storeUrl });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toBe('');
+    expect((JSON.parse(readFileSync(file, 'utf8')) as BroadcastRequest[]).map((r) => r.id)).toEqual(seeded.inRange.map((r) => r.id));
+    const bad = await runAudit([...RANGE, '--out', join(dir, 'no-such-dir', 'x.csv')], { STORE_URL: storeUrl });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/cannot write/);
   });
 
   it('an empty range is an empty array, or a header alone', async () => {
