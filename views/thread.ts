@@ -66,7 +66,15 @@ function entryOf(req: BroadcastRequest, e: HistoryEntry, ctx: ViewContext): Entr
         ],
       };
     case 'claimed':
-      return { lines: [`*Sending* ${when}${e.note === 'send now anyway' ? ` (${mention(e.by)} chose “send now anyway”)` : e.note ? `, ${escapeMrkdwn(e.note)} s after its time` : ''}.`] };
+      return {
+        lines: [
+          `*Sending* ${when}${
+            e.note === 'send now anyway'
+              ? ` (${mention(e.by)} chose “send now anyway”)`
+              : `${e.note ? `, ${escapeMrkdwn(e.note)} s after its time` : ', at its scheduled time'}${e.by ? ` (by ${mention(e.by)})` : ''}`
+          }.`,
+        ],
+      };
     case 'handed_back':
       return { lines: [`*Back to pending* ${when}: ${escapeMrkdwn(e.note ?? 'the approval did not complete')}. Nothing was pushed; it needs approval again.`] };
     case 'sent':

@@ -48,7 +48,8 @@ export const LIFECYCLE: Readonly<Record<EventKind, EventRule>> = {
   approval: { from: ['pending'], to: 'same', thread: true, dm: false },
   approved: { from: ['pending'], to: 'approved', thread: true, dm: false },
   scheduled: { from: ['pending'], to: 'scheduled', thread: true, dm: true },
-  claimed: { from: ['scheduled'], to: 'approved', thread: false, dm: false },
+  // In the thread: when a scheduled push actually went out, how late, or who chose "send now anyway".
+  claimed: { from: ['scheduled'], to: 'approved', thread: true, dm: false },
   handed_back: { from: ['approved'], to: 'pending', thread: true, dm: false },
   rescheduled: { from: ['approved'], to: 'scheduled', thread: false, dm: false },
   sending: { from: ['approved'], to: 'sending', thread: false, dm: false },

@@ -97,7 +97,15 @@ export class BroadcastService {
     this.decisions = new Decisions({ requests: this.requests, quota: this.quota, runner: this.runner, clock: this.clock, log: this.log, settings });
     this.deliveries = new Deliveries({ requests: this.requests, clock: this.clock, instanceId: this.instanceId, leaseMs });
     this.queries = new Queries(this.requests);
-    this.sweeper = new Sweeper({ requests: this.requests, decisions: this.decisions, runner: this.runner, quota: this.quota, clock: this.clock, log: this.log });
+    this.sweeper = new Sweeper({
+      requests: this.requests,
+      decisions: this.decisions,
+      runner: this.runner,
+      quota: this.quota,
+      clock: this.clock,
+      log: this.log,
+      ...(o.quietHours ? { quietHours: o.quietHours } : {}),
+    });
   }
 
   /** Subscribe to changes people must hear about. */

@@ -5,6 +5,7 @@ import { withCardDue } from './outbox.js';
 import type { PushRunner } from './push-runner.js';
 import type { Quota } from './quota.js';
 import type { Requests } from './requests.js';
+import { inQuietHours, type QuietHours } from './time.js';
 
 /**
  * The periodic work of every instance: settle requests whose owner is gone, expire requests nobody
@@ -18,7 +19,7 @@ export class Sweeper {
   private lastQuota: string | undefined;
 
   constructor(
-    private readonly o: { requests: Requests; decisions: Decisions; runner: PushRunner; quota: Quota; clock: Clock; log: Logger },
+    private readonly o: { requests: Requests; decisions: Decisions; runner: PushRunner; quota: Quota; clock: Clock; log: Logger; quietHours?: QuietHours },
   ) {}
 
   start(intervalMs: number): void {
@@ -50,11 +51,15 @@ export class Sweeper {
     await step('follow the quota', () => this.followQuota());
   }
 
-  /** Pending cards show today's quota and hide Approve while it is used up: re-render them when it changes. */
+  /**
+   * Pending cards show today's quota, hide Approve while it is used up, and offer "send now anyway"
+   * during quiet hours: re-render them when any of that changes.
+   */
   async followQuota(): Promise<void> {
     const now = this.o.clock.now();
     const s = await this.o.quota.status(now);
-    const seen = `${s.day}|${s.used}|${s.exhausted}`;
+    const quiet = this.o.quietHours ? inQuietHours(now, this.o.quota.timeZone, this.o.quietHours) : false;
+    const seen = `${s.day}|${s.used}|${s.exhausted}|${quiet}`;
     if (seen === this.lastQuota) return;
     // Also on the first round: the quota may have reset while this instance was down.
     this.lastQuota = seen;
