@@ -113,6 +113,23 @@ export class Decisions {
     return checked;
   }
 
+  /** What a (new or edited) payload sets on its request: a fresh version, no approvals, a fresh expiry. */
+  private async payloadFields(draft: BroadcastDraft, body: BroadcastRequest['body'], now: Date) {
+    const hash = payloadHash(body);
+    const duplicateOf = await this.duplicateOf(draft, now);
+    return {
+      draft,
+      body,
+      payloadHash: hash,
+      version: payloadVersion(hash, draft.sendAt),
+      dedupKey: duplicateKey(draft),
+      requiredApprovals: this.required(body),
+      approvals: [] as BroadcastRequest['approvals'],
+      expiresAt: new Date(now.getTime() + this.o.settings.requestTtlMs).toISOString(),
+      ...(duplicateOf ? { duplicateOf } : {}),
+    };
+  }
+
   private async duplicateOf(draft: BroadcastDraft, now: Date): Promise<BroadcastRequest['duplicateOf']> {
     const earlier = await this.o.requests.store.lastSent(duplicateKey(draft), now.getTime() - DUPLICATE_WINDOW_MS);
     if (!earlier) return undefined;
@@ -127,9 +144,8 @@ export class Decisions {
     if (!checked.ok) return checked;
     const now = this.now();
     const at = now.toISOString();
-    const hash = payloadHash(checked.body);
-    const version = payloadVersion(hash, input.draft.sendAt);
-    const duplicateOf = await this.duplicateOf(input.draft, now);
+    const payload = await this.payloadFields(input.draft, checked.body, now);
+    const { version } = payload;
     for (;;) {
       const request: BroadcastRequest = {
         id: newRequestId(),
@@ -139,16 +155,8 @@ export class Decisions {
         ...(input.teamId ? { teamId: input.teamId } : {}),
         createdAt: at,
         updatedAt: at,
-        draft: input.draft,
-        body: checked.body,
-        payloadHash: hash,
-        version,
-        dedupKey: duplicateKey(input.draft),
-        requiredApprovals: this.required(checked.body),
-        approvals: [],
-        expiresAt: new Date(now.getTime() + this.o.settings.requestTtlMs).toISOString(),
+        ...payload,
         ...(input.againOf ? { againOf: input.againOf } : {}),
-        ...(duplicateOf ? { duplicateOf } : {}),
         history: [
           { kind: 'submitted', at, from: null, to: 'pending', by: input.requesterId, version, ...(input.againOf ? { otherId: input.againOf } : {}) },
         ],
@@ -177,24 +185,12 @@ export class Decisions {
     const checked = this.check(input.draft);
     if (!checked.ok) return checked;
     const now = this.now();
-    const hash = payloadHash(checked.body);
-    const version = payloadVersion(hash, input.draft.sendAt);
-    const duplicateOf = await this.duplicateOf(input.draft, now);
+    const payload = await this.payloadFields(input.draft, checked.body, now);
     return this.decide(input.requestId, (r) => {
       if (r.requesterId !== input.userId) return { refuse: 'not_requester' };
       if (r.state !== 'pending' && r.state !== 'scheduled') return { refuse: r.state === 'expired' ? 'expired' : 'already_decided' };
       const { duplicateOf: _old, scheduledFor: _s, holdReason: _h, ...rest } = r;
-      const next = withEvent({ ...rest, rev: r.rev } as BroadcastRequest, 'edited', now, { by: input.userId, version }, {
-        draft: input.draft,
-        body: checked.body,
-        payloadHash: hash,
-        version,
-        dedupKey: duplicateKey(input.draft),
-        requiredApprovals: this.required(checked.body),
-        approvals: [],
-        expiresAt: new Date(now.getTime() + this.o.settings.requestTtlMs).toISOString(),
-        ...(duplicateOf ? { duplicateOf } : {}),
-      });
+      const next = withEvent({ ...rest, rev: r.rev } as BroadcastRequest, 'edited', now, { by: input.userId, version: payload.version }, payload);
       return next ? { next } : { refuse: 'already_decided' };
     });
   }

@@ -1,4 +1,4 @@
-import type { BroadcastRequest, EventKind, RequestState } from './types.js';
+import { REQUEST_STATES, type BroadcastRequest, type EventKind, type RequestState } from './types.js';
 
 /**
  * The request lifecycle, in one table: every event a request can go through, the states it may
@@ -28,19 +28,7 @@ export interface EventRule {
 }
 
 const TERMINAL_FOR_AGAIN = ['rejected', 'failed', 'expired', 'cancelled', 'not_sent'] as const;
-const ANY: readonly RequestState[] = [
-  'pending',
-  'approved',
-  'scheduled',
-  'sending',
-  'sent',
-  'failed',
-  'rejected',
-  'expired',
-  'cancelled',
-  'unknown',
-  'not_sent',
-];
+const ANY: readonly RequestState[] = REQUEST_STATES;
 
 export const LIFECYCLE: Readonly<Record<EventKind, EventRule>> = {
   submitted: { from: [null], to: 'pending', thread: true, dm: true },

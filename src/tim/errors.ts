@@ -106,6 +106,12 @@ const SQL_ERROR: Entry = {
 const outcomeUnknownAction = (c: Ctx) =>
   `The app does not send it again; check the push records of ${app(c)} in ${CONSOLE} before requesting it again.`;
 
+const internalTimeout: EntryFn = (c) => ({
+  title: 'Tencent internal timeout',
+  what: 'Tencent timed out internally; the request may still have been carried out.',
+  action: outcomeUnknownAction(c),
+});
+
 const ENTRIES: Record<number, Entry | EntryFn> = {
   // ---- im_push specific (§1.6)
   90001: { title: 'Request was not valid JSON', what: 'Tencent could not parse the request as JSON.', action: DEV },
@@ -350,16 +356,8 @@ const ENTRIES: Record<number, Entry | EntryFn> = {
     action: 'Use an existing account (import it first), or leave the sender empty to send as the app admin.',
   },
   70114: (c) => ({ title: 'Restricted for security', what: 'Tencent restricted the request for security reasons.', action: `Open a ticket with Tencent Cloud support for ${app(c)}.` }),
-  70169: (c) => ({
-    title: 'Tencent internal timeout',
-    what: 'Tencent timed out internally; the request may still have been carried out.',
-    action: outcomeUnknownAction(c),
-  }),
-  70202: (c) => ({
-    title: 'Tencent internal timeout',
-    what: 'Tencent timed out internally; the request may still have been carried out.',
-    action: outcomeUnknownAction(c),
-  }),
+  70169: internalTimeout,
+  70202: internalTimeout,
   70206: { title: 'Invalid batch size', what: 'The number of accounts in a batch request is invalid.', action: DEV },
   70398: (c) => ({
     title: 'Account limit of the free edition',
