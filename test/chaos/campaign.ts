@@ -646,9 +646,9 @@ async function runTrial(w: World, trial: number, plan: TrialPlan): Promise<void>
       figures.crashes++;
       violation('crash', `instance ${inst.name} (${w.instanceIds[i]}) exited by itself (${JSON.stringify(c.exit)}):\n${c.output.slice(-3000)}`);
     }
-    const out = inst.output();
-    const unhandled = out.match(/"msg":"unhandled promise rejection[^\n]*/g);
-    if (unhandled) violation('unhandled', `instance ${inst.name}: ${unhandled.length} unhandled rejection(s): ${unhandled[0]!.slice(0, 600)}`);
+    // A forgotten promise, or a push run that died of an error, is a bug even when nothing else shows it.
+    const bugs = inst.output().match(/^.*"msg":"(?:unhandled promise rejection|push run failed).*$/gm);
+    if (bugs) violation('logged-bug', `instance ${inst.name}: ${bugs.length} line(s) like ${bugs[0]!.slice(0, 1500)}`);
   }
   if (figures.violations.some((v) => v.trial === trial)) {
     w.log(`  plan of trial ${trial}: ${JSON.stringify(plan)}`);
