@@ -11,6 +11,8 @@
  * outcome), and checks (checks.ts): at most one push per request, none without a valid approval,
  * every card and thread telling the truth. Used by chaos.e2e.test.ts (short) and run.ts (long).
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { atRest } from '../robustness/support.js';
 import { Requests } from '../../src/broadcast/requests.js';
 import { openStore } from '../../src/broadcast/store/open.js';
@@ -346,6 +348,8 @@ export interface CampaignOptions {
   log?: (line: string) => void;
   /** Stop at the first trial with a violation. */
   stopOnViolation?: boolean;
+  /** Write what a trial with a violation left behind (requests, Slack calls, both instances' logs) here. */
+  reportDir?: string;
 }
 
 interface Tracked {
@@ -410,6 +414,7 @@ export async function runCampaign(o: CampaignOptions): Promise<Figures> {
       quotaOf: new Map(),
       faultsFired: () => faultsFired,
       log,
+      ...(o.reportDir ? { reportDir: o.reportDir } : {}),
     };
     for (let t = from; t < from + o.trials; t++) {
       const before = figures.violations.length;
@@ -458,6 +463,7 @@ interface World {
   quotaOf: Map<string, { day?: string; state: string }>;
   faultsFired: () => number;
   log: (line: string) => void;
+  reportDir?: string;
 }
 
 const bump = (counts: Record<string, number>, key: string, by = 1) => {
@@ -653,6 +659,22 @@ async function runTrial(w: World, trial: number, plan: TrialPlan): Promise<void>
   if (figures.violations.some((v) => v.trial === trial)) {
     w.log(`  plan of trial ${trial}: ${JSON.stringify(plan)}`);
     for (const r of finals) w.log(`  ${r.id} (${r.requesterId}) ${r.state}: ${r.history.map((e) => `${e.kind}${e.by ? `(${e.by})` : ''}`).join(' → ')}; outbox ${JSON.stringify(r.outbox)}`);
+    if (w.reportDir) {
+      mkdirSync(w.reportDir, { recursive: true });
+      const file = join(w.reportDir, `trial-${trial}.log`);
+      const calls = fake.calls.map((c) => `${new Date(c.at).toISOString()} ${c.method} ${c.status} ${JSON.stringify(c.answer).slice(0, 200)}`);
+      writeFileSync(
+        file,
+        [
+          `plan: ${JSON.stringify(plan)}`,
+          `requests: ${JSON.stringify(finals, null, 1)}`,
+          `im_push requests: ${JSON.stringify(pushRequests.map((q) => ({ MsgRandom: (q.body as { MsgRandom?: number }).MsgRandom, response: q.response })))}`,
+          `Slack calls:\n${calls.join('\n')}`,
+          ...w.instances.map((inst, i) => `--- instance ${inst.name} (${w.instanceIds[i]}) output:\n${inst.output()}`),
+        ].join('\n\n'),
+      );
+      w.log(`  details: ${file}`);
+    }
   }
 
   // 6. Clean slate for the next trial (nothing is in flight now: every request is at rest).

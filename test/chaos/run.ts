@@ -2,14 +2,15 @@
  * The long fault campaign: `npm run chaos -- --trials 1000 --seed 42` (defaults: 200 trials, a seed
  * from the clock, printed so the run can be repeated). `--from N` starts at trial N (with
  * `--trials 1`, it replays trial N of that seed alone); `--quick` is the short profile of the test
- * suite; `--stop` stops at the first violation; `--json FILE` also writes the figures there.
+ * suite; `--stop` stops at the first violation; `--json FILE` also writes the figures there;
+ * `--report DIR` writes the details of every trial with a violation there.
  * Prints the figures as a table and as JSON; exits 1 when any check failed.
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { QUICK, figuresTable, runCampaign } from './campaign.js';
 
-function parse(argv: string[]): { trials: number; seed: number; from: number; stop: boolean; json?: string; quiet: boolean } {
+function parse(argv: string[]): { trials: number; seed: number; from: number; stop: boolean; json?: string; report?: string; quiet: boolean } {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -20,6 +21,7 @@ function parse(argv: string[]): { trials: number; seed: number; from: number; st
       stop: { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
       json: { type: 'string' },
+      report: { type: 'string' },
     },
     strict: true,
   });
@@ -37,6 +39,7 @@ function parse(argv: string[]): { trials: number; seed: number; from: number; st
     stop: values.stop,
     quiet: values.quiet,
     ...(values.json ? { json: values.json } : {}),
+    ...(values.report ? { report: values.report } : {}),
   };
 }
 
@@ -48,6 +51,7 @@ async function main(): Promise<void> {
     seed: o.seed,
     from: o.from,
     stopOnViolation: o.stop,
+    ...(o.report ? { reportDir: o.report } : {}),
     log: (line) => {
       if (!o.quiet || /VIOLATION|✗|plan of|^  br-/.test(line)) process.stdout.write(`${line}\n`);
     },
