@@ -1,5 +1,5 @@
 import type { Clock } from './clock.js';
-import { failedDelivery, nextOwed } from './outbox.js';
+import { failedDelivery, nextOwed, outboxDueMs } from './outbox.js';
 import { withEvent, type Requests } from './requests.js';
 import type { BroadcastRequest, CardRef, Lease, NotifyTarget } from './types.js';
 
@@ -57,6 +57,17 @@ export class Deliveries {
     return res.ok ? res.request : undefined;
   }
 
+  /**
+   * The write that settles the last owed target also gives up the lease, in the same atomic step:
+   * an instance killed between that write and `release` would otherwise leave a lease on a request
+   * that no one will ever claim again (nothing is owed), so the record never reads as settled.
+   */
+  private leaseDroppedWhenDone(r: BroadcastRequest): BroadcastRequest {
+    if (r.outbox.lease?.owner !== this.o.instanceId) return r;
+    const { lease: _l, ...outbox } = r.outbox;
+    return outboxDueMs({ ...r, outbox }) === undefined ? { ...r, outbox } : r;
+  }
+
   /** The card was posted or updated from a render with `mark`; `card` is set when it was first posted. */
   async cardDone(id: string, mark: string, card?: CardRef): Promise<BroadcastRequest | undefined> {
     return this.change(id, (r) => {
@@ -107,7 +118,7 @@ export class Deliveries {
   }
 
   private async change(id: string, apply: (r: BroadcastRequest) => BroadcastRequest): Promise<BroadcastRequest | undefined> {
-    const res = await this.o.requests.update(id, (r) => ({ next: apply(r) }), { quiet: true });
+    const res = await this.o.requests.update(id, (r) => ({ next: this.leaseDroppedWhenDone(apply(r)) }), { quiet: true });
     return res.ok ? res.request : undefined;
   }
 }
