@@ -104,7 +104,10 @@ export function statusCommandText(taskId: string): string {
 export function auditCommand(since: Date): { command: string; args: string[] } | undefined {
   const script = join(ROOT, 'dist', 'src', 'audit.js');
   if (!existsSync(script)) return undefined;
-  return { command: process.execPath, args: [script, '--since', since.toISOString().slice(0, 10), '--format', 'json'] };
+  // The node flags of package.json's "audit" script, so the bench runs what `npm run audit` runs (without its prebuild).
+  const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts?: Record<string, string> }).scripts ?? {};
+  const flags = (scripts['audit'] ?? '').split(/\s+/).filter((w) => w.startsWith('--'));
+  return { command: process.execPath, args: [...flags, script, '--since', since.toISOString().slice(0, 10), '--format', 'json'] };
 }
 
 /** URL and body of a bare im_push to the emulator, signed as the app signs it (the floor of approve → push). */
@@ -190,9 +193,9 @@ export async function seedHistory(storeUrl: string, n: number): Promise<SeedSumm
 
 /** The SqliteStore's own connection (private), for the seeding-only statements above. */
 function sqliteConnection(store: Store): { query(sql: string): Promise<unknown> } {
-  const adapter = (store as unknown as { adapter?: { query(sql: string): Promise<unknown> } }).adapter;
-  if (!adapter) throw new Error('SqliteStore changed: bench/app-adapter.ts needs its connection to seed quickly');
-  return adapter;
+  const db = (store as unknown as { db?: { exec(sql: string): unknown } }).db;
+  if (typeof db?.exec !== 'function') throw new Error('SqliteStore changed: bench/app-adapter.ts needs its connection to seed quickly');
+  return { query: async (sql) => db.exec(sql) };
 }
 
 /** Requests [from, to) of a year of `n`, through the domain service (see seedHistory). */

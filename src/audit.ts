@@ -46,7 +46,9 @@ async function main(): Promise<void> {
     return fail(clean(`cannot read the store ${shownUrl(storeUrl)}: ${(error as Error)?.message ?? String(error)}`), 1);
   }
   let written = 0;
-  const scanned = reader.scan(sinceMs, untilMs);
+  // Small pages: a page's records live until the last is written, and what lives across a few
+  // scavenges is promoted, so big pages would grow the heap with a year of history.
+  const scanned = reader.scan(sinceMs, untilMs, 50);
   const requests = async function* (): AsyncIterable<BroadcastRequest> {
     for await (const { rev, data } of scanned) {
       written++;

@@ -385,6 +385,8 @@ export async function openSqliteReader(path: string): Promise<{ scan: Store['sca
   } catch (error) {
     throw storeError(`Cannot open the SQLite store ${path} for reading`, error);
   }
+  // One pass in key order reads each page once: better-sqlite3's 16 MB page cache would only fill up.
+  db.pragma('cache_size = -512');
   const page = db.prepare(PAGE_SQL);
   return {
     scan: (sinceMs, untilMs, pageSize = 500) =>
