@@ -22,6 +22,7 @@ import { buildReceiver, type ReceiverTuning } from './slack/receiver.js';
 import { registerViews } from './slack/views/index.js';
 import { TimClient } from './tim/client.js';
 import { AttributeNameCache, AudienceSizeCache } from './tim/lookup-cache.js';
+import { SlackApi } from './slack/slack-api.js';
 import { REGIONS } from './tim/regions.js';
 import { UserSigCache } from './tim/usersig.js';
 import type { ViewContext } from '../views/context.js';
@@ -192,10 +193,12 @@ export async function buildApp(config: Config, o: BuildOptions = {}): Promise<Ru
   // starts) goes first; rendering and posting cards never delay it.
   kicks.add((r) => setImmediate(() => void notifier.kick(r.id)));
 
+  const slackApi = new SlackApi({ token: config.SLACK_BOT_TOKEN, ...(config.SLACK_API_URL ? { apiUrl: config.SLACK_API_URL } : {}) });
   const pending = new Set<Promise<unknown>>();
   const deps: ListenerDeps = {
     service,
     approvers,
+    slack: slackApi,
     approvalChannel: config.APPROVAL_CHANNEL_ID,
     logger,
     sandbox,
@@ -266,6 +269,7 @@ export async function buildApp(config: Config, o: BuildOptions = {}): Promise<Ru
       await idle();
       await notifier.stop();
       await tim.close().catch(() => undefined);
+      await slackApi.close().catch(() => undefined);
       await sandboxEmulator?.close();
       await store.close();
       logger.info('tim-broadcast stopped');

@@ -3,11 +3,14 @@ import type { BroadcastRequest } from '../broadcast/types.js';
 import type { Logger } from '../logger.js';
 import type { ViewContext } from '../../views/context.js';
 import type { Approvers } from './approvers.js';
+import type { ViewCalls } from './slack-api.js';
 
 /** What the listeners need; built once in app.ts. */
 export interface ListenerDeps {
   service: BroadcastService;
   approvers: Approvers;
+  /** views.open, views.update and views.publish (see slack-api.ts for why not through Bolt's client). */
+  slack: ViewCalls;
   approvalChannel: string;
   logger: Logger;
   sandbox: boolean;

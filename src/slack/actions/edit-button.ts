@@ -3,7 +3,6 @@ import { prefillFromDraft } from '../../../views/request-modal.js';
 import type { ListenerDeps } from '../deps.js';
 import { requestFormView } from '../request-form.js';
 import { clickOf, refusalFor, tellPrivately } from './click.js';
-import { asJson } from '../wire.js';
 
 /** Edit: the requester reopens the form filled in with the request as it stands. */
 export function editButton(deps: ListenerDeps) {
@@ -21,7 +20,7 @@ export function editButton(deps: ListenerDeps) {
         prefill: prefillFromDraft(pre.request.draft),
         privateMetadata: JSON.stringify({ mode: 'edit', requestId: pre.request.id, version: pre.request.version }),
       });
-      await client.views.open({ trigger_id: click.triggerId, view: asJson(view) });
+      await deps.slack.viewsOpen({ trigger_id: click.triggerId, view: view });
     });
   };
 }

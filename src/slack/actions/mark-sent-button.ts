@@ -2,7 +2,6 @@ import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } 
 import { buildMarkSentModal } from '../../../views/mark-sent-modal.js';
 import type { ListenerDeps } from '../deps.js';
 import { clickOf, refusalFor, tellPrivately } from './click.js';
-import { asJson } from '../wire.js';
 
 /** "It went out": an approver opens a modal for the optional TaskId read from the Tencent console. */
 export function markSentButton(deps: ListenerDeps) {
@@ -16,7 +15,7 @@ export function markSentButton(deps: ListenerDeps) {
         await tellPrivately(deps, { respond, client, channel: click.channel, user: click.userId }, refusalFor(refusal ?? 'unknown_request', request));
         return;
       }
-      await client.views.open({ trigger_id: click.triggerId, view: asJson(buildMarkSentModal(request)) });
+      await deps.slack.viewsOpen({ trigger_id: click.triggerId, view: buildMarkSentModal(request) });
     });
   };
 }

@@ -3,7 +3,6 @@ import type { ListenerDeps } from '../deps.js';
 import { prefillFromState, type StateValues } from '../modal-input.js';
 import { requestFormView } from '../request-form.js';
 import { formPurpose } from '../views/request-submission.js';
-import { asJson } from '../wire.js';
 
 /**
  * "Update preview" in the request form: redraw the form with the notification preview of what is
@@ -11,7 +10,7 @@ import { asJson } from '../wire.js';
  * with another one fail instead of overwriting it.
  */
 export function previewButton(deps: ListenerDeps) {
-  return async ({ ack, body, client }: AllMiddlewareArgs & SlackActionMiddlewareArgs<BlockButtonAction>) => {
+  return async ({ ack, body }: AllMiddlewareArgs & SlackActionMiddlewareArgs<BlockButtonAction>) => {
     await ack();
     const view = body.view;
     if (!view) return;
@@ -21,7 +20,7 @@ export function previewButton(deps: ListenerDeps) {
         prefill: prefillFromState(view.state.values as StateValues),
         privateMetadata: view.private_metadata,
       });
-      await client.views.update({ view_id: view.id, hash: view.hash, view: asJson(next) });
+      await deps.slack.viewsUpdate({ view_id: view.id, hash: view.hash, view: next });
     });
   };
 }

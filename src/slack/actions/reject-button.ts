@@ -3,7 +3,6 @@ import { buildRejectModal, rejectSummary } from '../../../views/reject-modal.js'
 import type { ListenerDeps } from '../deps.js';
 import { rejectMetadata } from '../views/reject-submission.js';
 import { clickOf, refusalFor, tellPrivately } from './click.js';
-import { asJson } from '../wire.js';
 
 /** Reject: check the clicker first, then ask for a reason in a modal (trigger_id lives 3 s). */
 export function rejectButton(deps: ListenerDeps) {
@@ -24,7 +23,7 @@ export function rejectButton(deps: ListenerDeps) {
       const modal = buildRejectModal({ requestId: click.requestId, summary: rejectSummary(pre.request) });
       // The reason is for the version this card showed: an edit before it is submitted makes it stale.
       const view = { ...modal, private_metadata: rejectMetadata(click.requestId, click.version) };
-      await client.views.open({ trigger_id: click.triggerId, view: asJson(view) });
+      await deps.slack.viewsOpen({ trigger_id: click.triggerId, view: view });
     });
   };
 }

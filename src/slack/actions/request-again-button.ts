@@ -3,7 +3,6 @@ import { prefillFromDraft } from '../../../views/request-modal.js';
 import type { ListenerDeps } from '../deps.js';
 import { requestFormView } from '../request-form.js';
 import { clickOf, refusalFor, tellPrivately } from './click.js';
-import { asJson } from '../wire.js';
 
 /** Request again: the requester opens the form filled in from an ended request; it becomes a new one. */
 export function requestAgainButton(deps: ListenerDeps) {
@@ -18,7 +17,7 @@ export function requestAgainButton(deps: ListenerDeps) {
       }
       const { sendAt: _old, ...draft } = pre.request.draft;
       const view = await requestFormView(deps, { mode: 'again', prefill: prefillFromDraft(draft), privateMetadata: JSON.stringify({ mode: 'again', requestId: pre.request.id }) });
-      await client.views.open({ trigger_id: click.triggerId, view: asJson(view) });
+      await deps.slack.viewsOpen({ trigger_id: click.triggerId, view: view });
     });
   };
 }

@@ -3,7 +3,6 @@ import { formatQuota } from '../../../views/format.js';
 import { helpText, statusAnswer, statusList } from '../../../views/replies.js';
 import type { ListenerDeps } from '../deps.js';
 import { requestFormView } from '../request-form.js';
-import { asJson } from '../wire.js';
 
 const SUBCOMMANDS = new Set(['help', 'quota', 'status']);
 
@@ -12,7 +11,7 @@ const SUBCOMMANDS = new Set(['help', 'quota', 'status']);
  * The form is opened right after the ack: its trigger_id lives 3 seconds.
  */
 export function broadcastCommand(deps: ListenerDeps) {
-  return async ({ ack, command, client, respond }: AllMiddlewareArgs & SlackCommandMiddlewareArgs) => {
+  return async ({ ack, command, respond }: AllMiddlewareArgs & SlackCommandMiddlewareArgs) => {
     const text = command.text.trim();
     const [first = '', ...rest] = text.split(/\s+/);
     const sub = first.toLowerCase();
@@ -45,7 +44,7 @@ export function broadcastCommand(deps: ListenerDeps) {
     await deps.track(async () => {
       try {
         const view = await requestFormView(deps, { mode: 'new', prefill: text ? { message: text } : {}, privateMetadata: JSON.stringify({ mode: 'new' }) });
-        await client.views.open({ trigger_id: command.trigger_id, view: asJson(view) });
+        await deps.slack.viewsOpen({ trigger_id: command.trigger_id, view: view });
       } catch (error) {
         deps.logger.error('cannot open the request form', { error, user: command.user_id });
         await reply(
