@@ -76,12 +76,15 @@ export function buttonsOf(m: StoredMessage | undefined): { actionId: string; val
 
 /** Messages with their exact repeats removed (a repeat = the same text posted again), and how many repeats there were. */
 export function distinctPosts(messages: StoredMessage[]): { distinct: StoredMessage[]; repeats: number } {
-  const seen = new Set<string>();
+  // A redelivery posts the same entry again before the next one (the outbox delivers in order), so
+  // only a repeat of the entry just before is one; the same words later are another event (two
+  // approvals by the same person in the same minute, with "back to pending" between them).
   const distinct: StoredMessage[] = [];
+  let last: string | undefined;
   for (const m of messages) {
     const key = m.text ?? JSON.stringify(m.blocks ?? []);
-    if (seen.has(key)) continue;
-    seen.add(key);
+    if (key === last) continue;
+    last = key;
     distinct.push(m);
   }
   return { distinct, repeats: messages.length - distinct.length };
