@@ -82,7 +82,7 @@ describe('SlackApi', () => {
     try {
       const e = await caught(wrong.viewsOpen({ trigger_id: 'trig.8', view: MODAL }));
       expect((e['data'] as { error: string }).error).toBe('invalid_auth');
-      expect(JSON.stringify({ message: e.message, stack: e.stack, ...e })).not.toContain('xoxb-not-the-right-one');
+      expect(JSON.stringify({ ...e, text: e.message, stack: e.stack })).not.toContain('xoxb-not-the-right-one');
     } finally {
       await wrong.close();
     }
