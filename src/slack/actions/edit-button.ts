@@ -20,7 +20,7 @@ export function editButton(deps: ListenerDeps) {
         prefill: prefillFromDraft(pre.request.draft),
         privateMetadata: JSON.stringify({ mode: 'edit', requestId: pre.request.id, version: pre.request.version }),
       });
-      await deps.slack.viewsOpen({ trigger_id: click.triggerId, view: view });
+      await deps.slack.viewsOpen({ trigger_id: click.triggerId, view });
     });
   };
 }

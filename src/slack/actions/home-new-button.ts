@@ -8,7 +8,7 @@ export function homeNewButton(deps: ListenerDeps) {
     await ack();
     await deps.track(async () => {
       const view = await requestFormView(deps, { mode: 'new', privateMetadata: JSON.stringify({ mode: 'new' }) });
-      await deps.slack.viewsOpen({ trigger_id: body.trigger_id, view: view });
+      await deps.slack.viewsOpen({ trigger_id: body.trigger_id, view });
     });
   };
 }

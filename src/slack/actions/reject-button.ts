@@ -23,7 +23,7 @@ export function rejectButton(deps: ListenerDeps) {
       const modal = buildRejectModal({ requestId: click.requestId, summary: rejectSummary(pre.request) });
       // The reason is for the version this card showed: an edit before it is submitted makes it stale.
       const view = { ...modal, private_metadata: rejectMetadata(click.requestId, click.version) };
-      await deps.slack.viewsOpen({ trigger_id: click.triggerId, view: view });
+      await deps.slack.viewsOpen({ trigger_id: click.triggerId, view });
     });
   };
 }

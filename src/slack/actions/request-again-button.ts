@@ -17,7 +17,7 @@ export function requestAgainButton(deps: ListenerDeps) {
       }
       const { sendAt: _old, ...draft } = pre.request.draft;
       const view = await requestFormView(deps, { mode: 'again', prefill: prefillFromDraft(draft), privateMetadata: JSON.stringify({ mode: 'again', requestId: pre.request.id }) });
-      await deps.slack.viewsOpen({ trigger_id: click.triggerId, view: view });
+      await deps.slack.viewsOpen({ trigger_id: click.triggerId, view });
     });
   };
 }

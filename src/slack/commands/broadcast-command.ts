@@ -44,7 +44,7 @@ export function broadcastCommand(deps: ListenerDeps) {
     await deps.track(async () => {
       try {
         const view = await requestFormView(deps, { mode: 'new', prefill: text ? { message: text } : {}, privateMetadata: JSON.stringify({ mode: 'new' }) });
-        await deps.slack.viewsOpen({ trigger_id: command.trigger_id, view: view });
+        await deps.slack.viewsOpen({ trigger_id: command.trigger_id, view });
       } catch (error) {
         deps.logger.error('cannot open the request form', { error, user: command.user_id });
         await reply(
